@@ -1,0 +1,5 @@
+export { AmbitError, isAmbitError, errorMessage, type AmbitErrorOptions } from './errors.ts';
+export { formatProblem, hasErrors, type Problem, type SourcePosition } from './problems.ts';
+export { parseDuration, formatDuration } from './duration.ts';
+export { createLogger, silentLogger, type Logger, type LogFields, type LogFormat, type LoggerOptions } from './logger.ts';
+export { deadline, waitFor, type WaitOptions } from './wait.ts';
