@@ -1,0 +1,49 @@
+// The `ambit` command. Errors become one clear line on stderr and an exit code from DESIGN.md;
+// never a stack trace for bad input.
+import { AmbitError } from '@ambit/core';
+import { LabInputError } from '@ambit/lab';
+import { labCommand } from './lab-command.ts';
+import { demoCommand } from './demo.ts';
+import { EXIT, UsageError } from './exit-codes.ts';
+
+const USAGE = `usage: ambit <command>
+  lab      run a mesh on this machine in network namespaces (ambit lab --help)
+  demo     bring up examples/production in a lab, probe it against its expectations, tear it down`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'lab':
+      return labCommand(rest);
+    case 'demo':
+      return demoCommand(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+      console.log(USAGE);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    default:
+      throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`error: ${error.message}`);
+    process.exitCode = EXIT.usage;
+  } else if (error instanceof LabInputError) {
+    for (const line of error.problems) console.error(line);
+    process.exitCode = EXIT.usage;
+  } else if (error instanceof AmbitError && error.code === 'AMBIT_LAB_NOT_RUNNING') {
+    console.error(`error: ${error.message} (start it with "ambit lab up")`);
+    process.exitCode = EXIT.notRunning;
+  } else if (error instanceof AmbitError) {
+    console.error(`error: ${error.describe()}`);
+    process.exitCode = EXIT.failed;
+  } else {
+    console.error(`error: ${(error as Error)?.stack ?? String(error)}`);
+    process.exitCode = EXIT.failed;
+  }
+}

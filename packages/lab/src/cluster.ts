@@ -1,0 +1,480 @@
+// The supervisor's model of the lab cluster: what users applied (desired state) and what runs
+// (pods, services). `apply` validates everything first and changes nothing on any problem; then
+// `reconcile` makes the running lab match, the way Kubernetes controllers, kubelet and kube-proxy
+// together would.
+import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { chmodSync } from 'node:fs';
+import {
+  parseResources,
+  resourceKey,
+  applyOrder,
+  selectorMatches,
+  resolveContainerPort,
+  type Resource,
+  type Pod,
+  type Service,
+  type Deployment,
+  type Namespace,
+  type SourceFile,
+} from '@ambit/api';
+import { CniRuntime } from '@ambit/cni';
+import { AmbitError, formatProblem, hasErrors, waitFor, type Logger, type Problem } from '@ambit/core';
+import { PodRuntime, declaredPorts } from './pod-runtime.ts';
+import { ServiceIpAllocator, DNS_SERVICE_IP } from './addresses.ts';
+import { renderServicesTable, type ServicePortRule } from './services-nft.ts';
+import { renderHostsFile, dnsmasqCommand } from './dns.ts';
+import { nftApply } from './exec.ts';
+import { buildConflist, CNI_BIN_DIRS } from './cni-config.ts';
+import { ConfigWriter } from './config-writer.ts';
+import type { LabNames } from './names.ts';
+import type { LabNode } from './topology.ts';
+import type { LabStatus, PodStatusEntry } from './status.ts';
+
+export const DNS_POD = { namespace: 'kube-system', name: 'dns' };
+export const SYSTEM_NAMESPACES = ['default', 'kube-system'];
+const POD_READY_TIMEOUT_MS = 120_000;
+const CREATE_CONCURRENCY = 8;
+
+export interface ApplyOutcome {
+  problems: string[];
+  changed: string[];
+}
+
+interface ServiceRecord {
+  resource: Service;
+  clusterIP: string;
+}
+
+export class LabCluster {
+  private readonly desired = new Map<string, Resource>();
+  private readonly pods = new Map<string, PodRuntime>();
+  private readonly services = new Map<string, ServiceRecord>();
+  private readonly serviceIps = new ServiceIpAllocator();
+  private readonly cni = new Map<string, CniRuntime>();
+  private readonly config: ConfigWriter;
+  private readonly hostsFile: string;
+  private queue: Promise<unknown> = Promise.resolve();
+  private dataPlaneTimer: NodeJS.Timeout | undefined;
+  private readonly names: LabNames;
+  readonly nodes: readonly LabNode[];
+  private readonly logger: Logger;
+
+  constructor(names: LabNames, nodes: readonly LabNode[], logger: Logger) {
+    this.names = names;
+    this.nodes = nodes;
+    this.logger = logger;
+    this.config = new ConfigWriter(names.configDir);
+    this.hostsFile = join(names.stateDir, 'dns', 'hosts');
+    for (const node of nodes) {
+      this.cni.set(
+        node.name,
+        new CniRuntime({
+          conflist: buildConflist(names, node),
+          binDirs: CNI_BIN_DIRS,
+          cacheDir: join(names.stateDir, 'cni', node.name, 'cache'),
+          hostNetns: node.netns,
+          logger: logger.child({ node: node.name }),
+        }),
+      );
+    }
+  }
+
+  /** Serialises changes: one apply, delete or bootstrap at a time. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** System namespaces, and the cluster DNS pod and its Service (DESIGN.md: 10.96.0.10). */
+  async bootstrap(): Promise<void> {
+    await mkdir(join(this.names.stateDir, 'dns'), { recursive: true });
+    chmodSync(join(this.names.stateDir, 'dns'), 0o755);
+    await writeFile(this.hostsFile, renderHostsFile([]), { mode: 0o644 });
+    const text = systemManifest(dnsmasqCommand(this.hostsFile));
+    const outcome = await this.apply([{ path: '<lab system resources>', text }], 'apply');
+    if (outcome.problems.length > 0) {
+      throw new AmbitError('AMBIT_LAB_BOOTSTRAP_FAILED', `system resources were refused: ${outcome.problems.join('; ')}`);
+    }
+  }
+
+  apply(files: SourceFile[], mode: 'apply' | 'delete'): Promise<ApplyOutcome> {
+    return this.exclusive(async () => {
+      const parsed = parseResources(files);
+      const problems = [...parsed.problems, ...(hasErrors(parsed.problems) ? [] : this.checkAgainstLab(parsed.resources, mode))];
+      if (hasErrors(problems)) return { problems: problems.filter((p) => p.severity === 'error').map(formatProblem), changed: [] };
+      const changed: string[] = [];
+      for (const resource of applyOrder(parsed.resources)) {
+        const key = resourceKey(resource);
+        if (mode === 'delete') {
+          if (this.desired.delete(key)) changed.push(`${key} deleted`);
+          if (resource.kind === 'Namespace') {
+            for (const [other, r] of this.desired) if (r.metadata.namespace === resource.metadata.name) this.desired.delete(other);
+          }
+        } else {
+          const before = this.desired.get(key);
+          this.desired.set(key, withDefaults(resource));
+          changed.push(`${key} ${before ? 'configured' : 'created'}`);
+        }
+      }
+      await this.reconcile();
+      return { problems: [], changed };
+    });
+  }
+
+  /** Checks that need the lab's state: namespaces exist, nodes exist, ClusterIPs are usable. */
+  private checkAgainstLab(resources: readonly Resource[], mode: 'apply' | 'delete'): Problem[] {
+    if (mode === 'delete') return [];
+    const problems: Problem[] = [];
+    const namespaces = new Set([...SYSTEM_NAMESPACES]);
+    for (const r of this.desired.values()) if (r.kind === 'Namespace') namespaces.add(r.metadata.name);
+    for (const r of resources) if (r.kind === 'Namespace') namespaces.add(r.metadata.name);
+    const problem = (r: Resource, path: string, message: string, code: string): Problem => ({
+      ...r.source,
+      path,
+      message,
+      code,
+      severity: 'error',
+    });
+    for (const r of resources) {
+      const ns = r.metadata.namespace;
+      if (r.kind !== 'Namespace' && ns !== undefined && !namespaces.has(ns)) {
+        problems.push(problem(r, 'metadata.namespace', `namespace "${ns}" not found; create it first or in the same apply`, 'AMBIT_LAB_NAMESPACE_NOT_FOUND'));
+      }
+      const nodeName = r.kind === 'Pod' ? r.spec.nodeName : r.kind === 'Deployment' ? r.spec.template.spec.nodeName : undefined;
+      if (nodeName !== undefined && !this.nodes.some((n) => n.name === nodeName)) {
+        const where = r.kind === 'Pod' ? 'spec.nodeName' : 'spec.template.spec.nodeName';
+        problems.push(problem(r, where, `node "${nodeName}" does not exist in this lab (nodes: ${this.nodes.map((n) => n.name).join(', ')})`, 'AMBIT_LAB_NODE_NOT_FOUND'));
+      }
+      if (r.kind === 'Service' && r.spec.clusterIP && r.spec.clusterIP !== 'None') {
+        const existing = this.services.get(`${ns ?? 'default'}/${r.metadata.name}`);
+        if (existing && existing.clusterIP !== r.spec.clusterIP) {
+          problems.push(problem(r, 'spec.clusterIP', `clusterIP is immutable: ${existing.clusterIP} cannot change to ${r.spec.clusterIP}`, 'AMBIT_LAB_CLUSTERIP_IMMUTABLE'));
+        }
+      }
+    }
+    return problems;
+  }
+
+  /** Desired pods: explicit Pods plus the replicas of each Deployment (`<deployment>-<n>`). */
+  private desiredPods(): Map<string, { resource: Pod; owner: string | undefined }> {
+    const want = new Map<string, { resource: Pod; owner: string | undefined }>();
+    for (const r of this.desired.values()) {
+      if (r.kind === 'Pod') want.set(`${r.metadata.namespace}/${r.metadata.name}`, { resource: r, owner: undefined });
+      if (r.kind === 'Deployment') for (const pod of deploymentPods(r)) want.set(`${pod.metadata.namespace}/${pod.metadata.name}`, { resource: pod, owner: resourceKey(r) });
+    }
+    return want;
+  }
+
+  private async reconcile(): Promise<void> {
+    const want = this.desiredPods();
+    const removals: PodRuntime[] = [];
+    for (const [key, pod] of this.pods) {
+      const target = want.get(key);
+      if (!target || specFingerprint(target.resource) !== specFingerprint(pod.resource)) removals.push(pod);
+      else pod.updateMetadata(target.resource);
+    }
+    await Promise.all(
+      removals.map(async (pod) => {
+        this.pods.delete(pod.key);
+        await pod.stop();
+      }),
+    );
+    this.syncServices();
+    const creations: PodRuntime[] = [];
+    for (const [key, target] of want) {
+      if (this.pods.has(key)) continue;
+      const node = this.schedule(target.resource);
+      const pod = new PodRuntime({
+        resource: target.resource,
+        owner: target.owner,
+        node,
+        netns: this.names.podNetns(target.resource.metadata.namespace ?? 'default', target.resource.metadata.name),
+        cni: this.cniFor(node),
+        logDir: this.names.logDir,
+        logger: this.logger.child({ pod: key }),
+        onChange: () => this.scheduleDataPlaneUpdate(),
+      });
+      this.pods.set(key, pod);
+      creations.push(pod);
+    }
+    await forEachLimited(creations, CREATE_CONCURRENCY, async (pod) => {
+      try {
+        await pod.start();
+      } catch (error) {
+        this.logger.error({ pod: pod.key, err: String(error) }, 'pod sandbox could not be created');
+        throw error;
+      }
+    });
+    await this.waitReady([...this.pods.values()]);
+    await this.updateDataPlane();
+  }
+
+  private cniFor(node: LabNode): CniRuntime {
+    const runtime = this.cni.get(node.name);
+    if (!runtime) throw new AmbitError('AMBIT_LAB_NODE_NOT_FOUND', `no CNI runtime for node ${node.name}`);
+    return runtime;
+  }
+
+  /** spec.nodeName pins a pod; otherwise the node with the fewest pods (lowest index on ties). */
+  private schedule(pod: Pod): LabNode {
+    const pinned = pod.spec.nodeName;
+    if (pinned) return this.nodes.find((n) => n.name === pinned) ?? this.fail(`node ${pinned} not found`);
+    const load = new Map(this.nodes.map((n) => [n.name, 0]));
+    for (const p of this.pods.values()) load.set(p.node.name, (load.get(p.node.name) ?? 0) + 1);
+    let best = this.nodes[0] ?? this.fail('the lab has no nodes');
+    for (const node of this.nodes) if ((load.get(node.name) ?? 0) < (load.get(best.name) ?? 0)) best = node;
+    return best;
+  }
+
+  private fail(message: string): never {
+    throw new AmbitError('AMBIT_LAB_SCHEDULE_FAILED', message);
+  }
+
+  private async waitReady(pods: readonly PodRuntime[]): Promise<void> {
+    try {
+      await waitFor(() => pods.every((p) => p.ready), { timeoutMs: POD_READY_TIMEOUT_MS, intervalMs: 10, maxIntervalMs: 100, what: 'pods to become ready' });
+    } catch {
+      const waiting = pods.filter((p) => !p.ready).map((p) => p.key);
+      throw new AmbitError('AMBIT_LAB_PODS_NOT_READY', `pods not ready after ${POD_READY_TIMEOUT_MS / 1000}s: ${waiting.join(', ')}`, {
+        hint: `see the pod logs in ${this.names.logDir}/pods/`,
+      });
+    }
+  }
+
+  /** Keeps Service records (and their ClusterIPs) in step with the desired Services. */
+  private syncServices(): void {
+    const wanted = new Set<string>();
+    for (const r of this.desired.values()) {
+      if (r.kind !== 'Service') continue;
+      const key = `${r.metadata.namespace}/${r.metadata.name}`;
+      wanted.add(key);
+      const existing = this.services.get(key);
+      const requested = r.spec.clusterIP && r.spec.clusterIP !== 'None' ? r.spec.clusterIP : undefined;
+      const clusterIP = existing?.clusterIP ?? this.serviceIps.allocate(key, requested);
+      this.services.set(key, { resource: r, clusterIP });
+    }
+    for (const key of [...this.services.keys()]) {
+      if (!wanted.has(key)) {
+        this.services.delete(key);
+        this.serviceIps.release(key);
+      }
+    }
+  }
+
+  private scheduleDataPlaneUpdate(): void {
+    if (this.dataPlaneTimer) return;
+    this.dataPlaneTimer = setTimeout(() => {
+      this.dataPlaneTimer = undefined;
+      this.updateDataPlane().catch((error: unknown) => this.logger.error({ err: String(error) }, 'data plane update failed'));
+    }, 20);
+  }
+
+  /** Endpoints of a Service: ready pods of its namespace matching its selector, port resolved per pod. */
+  private endpointsOf(record: ServiceRecord): Array<{ pod: PodRuntime; ports: Map<number, number> }> {
+    const svc = record.resource;
+    const selector = svc.spec.selector;
+    if (!selector || Object.keys(selector).length === 0) return [];
+    const result: Array<{ pod: PodRuntime; ports: Map<number, number> }> = [];
+    for (const pod of this.pods.values()) {
+      if (pod.namespace !== svc.metadata.namespace || !pod.ready || !pod.ip) continue;
+      if (!selectorMatches({ matchLabels: selector }, pod.resource.metadata.labels)) continue;
+      const ports = new Map<number, number>();
+      for (const port of svc.spec.ports ?? []) {
+        const target = resolveContainerPort(pod.resource, port.targetPort ?? port.port, port.protocol ?? 'TCP');
+        if (target !== undefined) ports.set(port.port, target);
+      }
+      result.push({ pod, ports });
+    }
+    return result.sort((a, b) => a.pod.key.localeCompare(b.pod.key));
+  }
+
+  /** kube-proxy, CoreDNS and the API server's status writers, in one pass. */
+  private async updateDataPlane(): Promise<void> {
+    const rules: ServicePortRule[] = [];
+    const dns: Array<{ namespace: string; name: string; addresses: string[] }> = [];
+    for (const [key, record] of this.services) {
+      const endpoints = this.endpointsOf(record);
+      const svc = record.resource;
+      for (const port of svc.spec.ports ?? []) {
+        const protocol = (port.protocol ?? 'TCP') as ServicePortRule['protocol'];
+        rules.push({
+          id: `${key}:${port.port}/${protocol}`,
+          clusterIP: record.clusterIP,
+          port: port.port,
+          protocol,
+          endpoints: endpoints.flatMap((e) => {
+            const target = e.ports.get(port.port);
+            return target !== undefined && e.pod.ip ? [{ ip: e.pod.ip, port: target }] : [];
+          }),
+        });
+      }
+      dns.push({ namespace: svc.metadata.namespace ?? 'default', name: svc.metadata.name, addresses: [record.clusterIP] });
+    }
+    const table = renderServicesTable(rules);
+    await Promise.all(this.nodes.map((node) => nftApply(node.netns, table)));
+    await writeFile(this.hostsFile, renderHostsFile(dns), { mode: 0o644 });
+    const dnsPod = this.pods.get(`${DNS_POD.namespace}/${DNS_POD.name}`);
+    for (const pid of dnsPod?.pids ?? []) {
+      try {
+        process.kill(pid, 'SIGHUP');
+      } catch {
+        // restarting; it reads the file when it starts
+      }
+    }
+    await this.writeConfig();
+  }
+
+  /** Writes what users applied plus runtime state back as Kubernetes objects with status. */
+  private async writeConfig(): Promise<void> {
+    const documents: Array<{ name: string; object: Record<string, unknown> }> = [];
+    for (const r of this.desired.values()) {
+      if (r.kind === 'Pod' || r.kind === 'Service') continue;
+      documents.push({ name: resourceKey(r), object: this.config.toObject(r) });
+    }
+    for (const pod of this.pods.values()) documents.push({ name: `Pod/${pod.key}`, object: this.config.podObject(pod) });
+    for (const [key, record] of this.services) {
+      documents.push({ name: `Service/${key}`, object: this.config.serviceObject(record.resource, record.clusterIP) });
+      documents.push({ name: `EndpointSlice/${key}`, object: this.config.endpointSliceObject(record.resource, this.endpointsOf(record)) });
+    }
+    await this.config.write(documents);
+  }
+
+  status(): Omit<LabStatus, 'components' | 'name'> & { dns: { pid: number | null; ready: boolean; node: string | null } } {
+    const pods: PodStatusEntry[] = [...this.pods.values()]
+      .sort((a, b) => a.key.localeCompare(b.key))
+      .map((p) => ({
+        namespace: p.namespace,
+        name: p.name,
+        node: p.node.name,
+        ip: p.ip ?? null,
+        ready: p.ready,
+        enrolled: isEnrolled(p.resource, this.namespaceResource(p.namespace)),
+        netns: p.netns,
+        owner: p.owner ?? null,
+        ports: p.ports.map((port) => ({ name: port.name ?? null, port: port.port, protocol: port.protocol })),
+      }));
+    const services = [...this.services.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, record]) => ({
+        namespace: record.resource.metadata.namespace ?? 'default',
+        name: record.resource.metadata.name,
+        clusterIP: record.clusterIP,
+        ports: (record.resource.spec.ports ?? []).map((p) => ({ name: p.name ?? null, port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port })),
+        endpoints: this.endpointsOf(record).map((e) => e.pod.ip ?? ''),
+      }));
+    const dnsPod = this.pods.get(`${DNS_POD.namespace}/${DNS_POD.name}`);
+    return {
+      nodes: this.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR })),
+      pods,
+      services,
+      dns: { pid: dnsPod?.pids[0] ?? null, ready: dnsPod?.ready ?? false, node: dnsPod?.node.name ?? null },
+    };
+  }
+
+  private namespaceResource(name: string): Namespace | undefined {
+    const r = this.desired.get(`Namespace/${name}`);
+    return r?.kind === 'Namespace' ? r : undefined;
+  }
+
+  /** Stops every pod with CNI DEL, DNS last so names resolve while others stop. */
+  async shutdown(): Promise<void> {
+    await this.exclusive(async () => {
+      if (this.dataPlaneTimer) clearTimeout(this.dataPlaneTimer);
+      const pods = [...this.pods.values()];
+      this.pods.clear();
+      await forEachLimited(pods, CREATE_CONCURRENCY, (pod) => pod.stop());
+    });
+  }
+}
+
+/** `istio.io/dataplane-mode` on the pod wins over the namespace label (DESIGN.md). */
+export function isEnrolled(pod: Pod, namespace: Namespace | undefined): boolean {
+  const podMode = pod.metadata.labels['istio.io/dataplane-mode'];
+  if (podMode !== undefined) return podMode === 'ambient';
+  return namespace?.metadata.labels['istio.io/dataplane-mode'] === 'ambient';
+}
+
+function withDefaults<R extends Resource>(resource: R): R {
+  if (resource.kind === 'Namespace' || resource.metadata.namespace !== undefined) return resource;
+  return { ...resource, metadata: { ...resource.metadata, namespace: 'default' } };
+}
+
+function deploymentPods(deployment: Deployment): Pod[] {
+  const replicas = deployment.spec.replicas ?? 1;
+  const template = deployment.spec.template;
+  return Array.from({ length: replicas }, (_, n) => ({
+    apiVersion: 'v1',
+    kind: 'Pod' as const,
+    metadata: {
+      name: `${deployment.metadata.name}-${n}`,
+      namespace: deployment.metadata.namespace ?? 'default',
+      labels: { ...(template.metadata?.labels ?? {}) },
+      annotations: { ...(template.metadata?.annotations ?? {}) },
+    },
+    spec: template.spec,
+    source: deployment.source,
+  }));
+}
+
+/** Pod fields whose change needs a new sandbox (the API server would refuse most of them). */
+function specFingerprint(pod: Pod): string {
+  return JSON.stringify({ containers: pod.spec.containers, nodeName: pod.spec.nodeName ?? null, sa: pod.spec.serviceAccountName ?? null });
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
+
+function systemManifest(dnsCommand: string[]): string {
+  const command = dnsCommand.map((a) => JSON.stringify(a)).join(', ');
+  return `apiVersion: v1
+kind: Namespace
+metadata: { name: kube-system }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: default }
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${DNS_POD.name}
+  namespace: ${DNS_POD.namespace}
+  labels: { k8s-app: kube-dns }
+spec:
+  containers:
+    - name: dnsmasq
+      image: debian/dnsmasq
+      command: [${command}]
+      ports:
+        - { name: dns, containerPort: 53, protocol: UDP }
+        - { name: dns-tcp, containerPort: 53, protocol: TCP }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: kube-dns, namespace: kube-system, labels: { k8s-app: kube-dns } }
+spec:
+  clusterIP: ${DNS_SERVICE_IP}
+  selector: { k8s-app: kube-dns }
+  ports:
+    - { name: dns, port: 53, targetPort: dns, protocol: UDP }
+    - { name: dns-tcp, port: 53, targetPort: dns-tcp, protocol: TCP }
+`;
+}
+
+export { declaredPorts };
