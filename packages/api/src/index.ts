@@ -1,0 +1,21 @@
+// @ambit/api: users' Kubernetes YAML in, typed and validated resources out. Bad input gives
+// every problem at once, as values with file:line:col and a field path; nothing here throws for it.
+export type { SourceFile, SourceRef, ObjectMeta, ResourceBase, Protocol } from './types.ts';
+export type { Resource, ResourceKind } from './resource.ts';
+export type { Namespace, NamespaceSpec } from './kinds/namespace.ts';
+export type { ServiceAccount, ServiceAccountSpec } from './kinds/service-account.ts';
+export type { Pod, PodSpec, PodStatus, PodPhase, PodCondition, ConditionStatus, Container, ContainerPort, EnvVar } from './kinds/pod.ts';
+export type { Service, ServiceSpec, ServicePort } from './kinds/service.ts';
+export type { Deployment, DeploymentSpec, PodTemplateSpec } from './kinds/deployment.ts';
+export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
+export type { ParseResult } from './parse.ts';
+export type { Problem } from '@ambit/core';
+
+export { selectorMatches, isEmptySelector, formatSelector } from './selector.ts';
+export { parseResources } from './parse.ts';
+export { loadResourceFiles } from './load.ts';
+export { resourceKey, isNamespaced, applyOrder } from './order.ts';
+export { toYaml, toManifest } from './to-yaml.ts';
+export { resolveContainerPort } from './ports.ts';
+export { DEFAULT_NAMESPACE } from './metadata.ts';
+export * as codes from './codes.ts';

@@ -1,0 +1,9 @@
+// The union of every kind Ambit reads, discriminated on `kind`.
+import type { Deployment } from './kinds/deployment.ts';
+import type { Namespace } from './kinds/namespace.ts';
+import type { Pod } from './kinds/pod.ts';
+import type { ServiceAccount } from './kinds/service-account.ts';
+import type { Service } from './kinds/service.ts';
+
+export type Resource = Namespace | Pod | Service | ServiceAccount | Deployment;
+export type ResourceKind = Resource['kind'];
