@@ -20,6 +20,7 @@ export const CNI_CODE = {
   duplicateAllocation: 102,
   interfaceExists: 103,
   gcIncomplete: 104,
+  interfaceMissing: 105,
   internal: 999,
 } as const;
 
