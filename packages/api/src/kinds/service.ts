@@ -87,7 +87,8 @@ function readServiceSpec(ctx: Ctx, f: Field): ServiceSpec | undefined {
     reportDuplicates(ctx, portsField, 'name', 'port name');
     reportDuplicatePorts(ctx, portsField, spec.ports);
   }
-  if (spec.ports.length === 0 && spec.clusterIP !== 'None' && (!portsField || portsField.node.type === 'seq')) {
+  const written = portsField?.node.type === 'seq' ? portsField.node.items.length : 0;
+  if (written === 0 && spec.clusterIP !== 'None' && (!portsField || portsField.node.type === 'seq')) {
     ctx.error(REQUIRED, portsField?.at ?? obj.self.at, portsField?.path ?? childPath(obj.self.path, 'ports'), 'must list at least one port (only a headless Service, clusterIP: None, may have none)');
   }
   return spec;
