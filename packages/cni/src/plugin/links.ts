@@ -1,13 +1,9 @@
 // The kernel objects of one attachment: the veth pair, addresses and routes, read and written
 // with iproute2. The pod side lives in the pod netns (a path), the host side in the plugin's own.
-import { createHash } from 'node:crypto';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { ip, ipBatch, ipJson, isNoSuchDevice } from './ip-tool.ts';
 
-/** `amb` + 11 hex chars of sha1(`containerId/ifname`): 14 characters, under IFNAMSIZ. */
-export function hostVethName(containerId: string, ifname: string): string {
-  return `amb${createHash('sha1').update(`${containerId}/${ifname}`).digest('hex').slice(0, 11)}`;
-}
+export { hostVethName } from './host-veth-name.ts';
 
 export interface LinkInfo {
   name: string;
