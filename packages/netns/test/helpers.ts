@@ -60,6 +60,14 @@ export class Harness {
 
   constructor(tag: string) {
     this.prefix = `ambit-t${process.pid}-${tag}`;
+    sweepStale();
+    // after() does not run when the runner is interrupted: clean up on the usual signals too.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        this.cleanup();
+        process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      });
+    }
   }
 
   addNetns(suffix: string): Netns {
@@ -118,6 +126,19 @@ export class Harness {
     for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     for (const ns of this.namespaces) spawnSync('ip', ['netns', 'delete', ns.name]);
     this.namespaces.length = 0;
+  }
+}
+
+/** Deletes namespaces left by test processes (ambit-t<pid>-...) that no longer exist. */
+function sweepStale(): void {
+  for (const line of run('ip', ['netns', 'list']).split('\n')) {
+    const match = /^(ambit-t(\d+)-\S+)/.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) continue;
+    try {
+      process.kill(Number(match[2]), 0);
+    } catch {
+      spawnSync('ip', ['netns', 'delete', match[1]]);
+    }
   }
 }
 

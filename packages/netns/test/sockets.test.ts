@@ -7,15 +7,18 @@
 // socket lives in the namespace it was opened in.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { AmbitError } from '@ambit/core';
 import {
+  connectInNetns,
   listenInNetns,
+  netnsInode,
   openSocketInNetns,
+  udpSocketInNetns,
   type NetnsSocketOptions,
 } from '../src/index.ts';
-import { Harness, openFdCount, requireRoot, run, threadNetns, type Netns } from './helpers.ts';
+import { Harness, openFdCount, readAll, requireRoot, run, threadNetns, type Netns } from './helpers.ts';
 
 const harness = new Harness('s');
 let a: Netns;
@@ -58,6 +61,7 @@ describe('listenInNetns', () => {
       assert.equal(threadNetns(), hostNetns, 'main thread back in its own namespace');
       const { port } = server.address() as AddressInfo;
       server.on('connection', (socket: Socket) => {
+        socket.resume(); // read the peer's bytes and FIN, so the half-open socket can close
         socket.end(`${JSON.stringify({ peer: socket.remoteAddress, halfOpen: socket.allowHalfOpen })}\n`);
       });
       const probe = await harness.runPeer(b, 'tcp-probe', row.dial, String(port));
@@ -127,4 +131,102 @@ describe('openSocketInNetns', () => {
       assert.equal(openFdCount(), fds);
     });
   }
+});
+
+describe('connectInNetns', () => {
+  before(async () => {
+    // Plain Node server inside A (dual-stack on 8080); the test process dials it from inside B.
+    await harness.startServer(a, 'tcp-serve', '::', '8080');
+  });
+
+  for (const row of [
+    { name: 'IPv4', host: '10.201.0.1', expectPeer: /^::ffff:10\.201\.0\.2:\d+$/ },
+    { name: 'IPv6', host: 'fd00:201::1', expectPeer: /^fd00:201::2:\d+$/ },
+    { name: 'IPv4 from a fixed local address and port', host: '10.201.0.1', localAddress: '10.201.0.2', localPort: 40123, expectPeer: /^::ffff:10\.201\.0\.2:40123$/ },
+    { name: 'IPv6 from a fixed local port', host: 'fd00:201::1', localPort: 40124, expectPeer: /^fd00:201::2:40124$/ },
+  ]) {
+    it(`from the host process reaches a server inside a namespace (${row.name}), with half-close`, async () => {
+      const socket = await connectInNetns({
+        netns: b.path,
+        host: row.host,
+        port: 8080,
+        timeoutMs: 2000,
+        ...(row.localAddress === undefined ? {} : { localAddress: row.localAddress }),
+        ...(row.localPort === undefined ? {} : { localPort: row.localPort }),
+      });
+      assert.equal(threadNetns(), hostNetns);
+      assert.equal(socket.allowHalfOpen, true);
+      const reply = readAll(socket);
+      // End our side first: with allowHalfOpen the echo still arrives after our FIN.
+      socket.end('ping\n');
+      const [first, ...rest] = (await reply).split('\n');
+      assert.match((JSON.parse(first ?? '') as { peer: string }).peer, row.expectPeer);
+      assert.deepEqual(rest, ['ping', '']);
+      socket.destroy();
+    });
+  }
+
+  it('reports ECONNREFUSED as AMBIT_NETNS_CONNECT_FAILED', async () => {
+    await assert.rejects(connectInNetns({ netns: b.path, host: '10.201.0.1', port: 8081 }), expectAmbitError('AMBIT_NETNS_CONNECT_FAILED', 'ECONNREFUSED', b.path, '10.201.0.1:8081'));
+  });
+
+  it('gives up after timeoutMs with AMBIT_NETNS_CONNECT_TIMEOUT (SYN silently dropped in B)', async () => {
+    const fds = openFdCount();
+    await assert.rejects(connectInNetns({ netns: b.path, host: '10.201.0.1', port: 9, timeoutMs: 200 }), expectAmbitError('AMBIT_NETNS_CONNECT_TIMEOUT', '200ms', '10.201.0.1:9'));
+    // The socket was destroyed: its fd is closed once libuv has run the close callback.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(openFdCount(), fds);
+  });
+
+  it('rejects a host name and a missing namespace with stable codes', async () => {
+    await assert.rejects(connectInNetns({ netns: b.path, host: 'localhost', port: 80 }), expectAmbitError('AMBIT_NETNS_INVALID_OPTION', 'host must be an IP address'));
+    await assert.rejects(
+      connectInNetns({ netns: `/run/netns/${harness.prefix}-gone`, host: '10.201.0.1', port: 80 }),
+      expectAmbitError('AMBIT_NETNS_OPEN_FAILED', `/run/netns/${harness.prefix}-gone`, 'ENOENT'),
+    );
+    assert.equal(threadNetns(), hostNetns);
+  });
+});
+
+describe('udpSocketInNetns', () => {
+  for (const row of [
+    { family: 4 as const, bind: '10.201.0.1', from: '10.201.0.2' },
+    { family: 6 as const, bind: 'fd00:201::1', from: 'fd00:201::2' },
+  ]) {
+    it(`a UDP socket bound in A answers a datagram sent from B (IPv${row.family})`, async () => {
+      const socket = await udpSocketInNetns({ netns: a.path, family: row.family, bind: { address: row.bind, port: 5353 } });
+      try {
+        assert.deepEqual(socket.address(), { address: row.bind, family: `IPv${row.family}`, port: 5353 });
+        socket.on('message', (message, from) => socket.send(`pong ${message.toString()} from ${from.address}`, from.port, from.address));
+        const probe = await harness.runPeer(b, 'udp-probe', row.bind, '5353');
+        assert.equal(probe.status, 0, probe.stdout);
+        assert.deepEqual(JSON.parse(probe.stdout), { reply: `pong ping from ${row.from}`, from: `${row.bind}:5353` });
+      } finally {
+        socket.close();
+      }
+    });
+  }
+});
+
+describe('netnsInode', () => {
+  it('matches the namespace of a process running in it and differs between namespaces', async () => {
+    const child = await harness.startServer(a, 'tcp-serve', '127.0.0.1', '8090');
+    const ofChild = netnsInode(`/proc/${child.pid}/ns/net`);
+    assert.equal(netnsInode(a.path), ofChild);
+    assert.equal(netnsInode(a.path), statSync(a.path, { bigint: true }).ino);
+    assert.notEqual(netnsInode(a.path), netnsInode(b.path));
+    assert.notEqual(netnsInode(a.path), netnsInode('/proc/self/ns/net'));
+    child.kill('SIGKILL');
+  });
+
+  it('fails clearly for a missing path and for a file that is not a namespace', () => {
+    assert.throws(() => netnsInode(`/run/netns/${harness.prefix}-gone`), expectAmbitError('AMBIT_NETNS_OPEN_FAILED', 'ENOENT'));
+    const plain = `/tmp/${harness.prefix}-plain`;
+    writeFileSync(plain, '');
+    try {
+      assert.throws(() => netnsInode(plain), expectAmbitError('AMBIT_NETNS_NOT_A_NAMESPACE', plain));
+    } finally {
+      rmSync(plain);
+    }
+  });
 });
