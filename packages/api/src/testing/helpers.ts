@@ -5,7 +5,8 @@ import type { ParseResult } from '../parse.ts';
 
 /** Strips the first newline and the common indentation, so YAML can be indented in a table. */
 export function yaml(strings: TemplateStringsArray, ...values: unknown[]): string {
-  const raw = strings.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '');
+  // Raw text, so escapes such as \n reach YAML as written.
+  const raw = strings.raw.reduce((acc, s, i) => acc + s + (i < values.length ? String(values[i]) : ''), '');
   const lines = raw.replace(/^\n/, '').replace(/\n[ ]*$/, '\n').split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)?.[0].length ?? 0));
   return lines.map((l) => l.slice(indent)).join('\n');
