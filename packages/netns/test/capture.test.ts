@@ -6,7 +6,7 @@
 //   - IP_TRANSPARENT lets a socket in the namespace connect to a local app from a non-local source
 //     address, and the app sees that address as its peer.
 //
-//   netns P "pod" (ambit-t<pid>-cp)  vp 10.202.0.1/24 fd00:202::1/64  <-veth->  vr 10.202.0.2/24 fd00:202::2/64  netns R "remote"
+//   netns P "pod" (ambit-t<pid>-ncp)  vp 10.202.0.1/24 fd00:202::1/64  <-veth->  vr 10.202.0.2/24 fd00:202::2/64  netns R "remote"
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server, Socket } from 'node:net';
@@ -15,7 +15,7 @@ import { connectInNetns, listenInNetns, originalDestination, setSocketMark, type
 import { Harness, readAll, requireRoot, threadNetns, type Netns } from './helpers.ts';
 
 const PROXY_MARK = 0x539; // the mark the redirect lets through, as Istio's in-pod rules do
-const harness = new Harness('c');
+const harness = new Harness('nc');
 let pod: Netns;
 let remote: Netns;
 const servers: Server[] = [];

@@ -129,10 +129,13 @@ export class Harness {
   }
 }
 
-/** Deletes namespaces left by test processes (ambit-t<pid>-...) that no longer exist. */
+/**
+ * Deletes namespaces left by this package's test processes that no longer exist. Only names this
+ * harness makes (ambit-t<pid>-n<tag><suffix>, tags of this package) are touched.
+ */
 function sweepStale(): void {
   for (const line of run('ip', ['netns', 'list']).split('\n')) {
-    const match = /^(ambit-t(\d+)-\S+)/.exec(line);
+    const match = /^(ambit-t(\d+)-n[sc][a-z])(\s|$)/.exec(line);
     if (match?.[1] === undefined || match[2] === undefined) continue;
     try {
       process.kill(Number(match[2]), 0);

@@ -1,7 +1,7 @@
 // Sockets opened inside network namespaces from the test process (host namespace), checked from
 // the outside: peers in other namespaces run Node's plain net/dgram (fixtures/peer.ts).
 //
-//   netns A (ambit-t<pid>-sa)  va 10.201.0.1/24 fd00:201::1/64  <-veth->  vb 10.201.0.2/24 fd00:201::2/64  netns B
+//   netns A (ambit-t<pid>-nsa)  va 10.201.0.1/24 fd00:201::1/64  <-veth->  vb 10.201.0.2/24 fd00:201::2/64  netns B
 //
 // Nothing in the host namespace can reach 10.201.0.0/24: any traffic that arrives proves the
 // socket lives in the namespace it was opened in.
@@ -20,7 +20,7 @@ import {
 } from '../src/index.ts';
 import { Harness, openFdCount, readAll, requireRoot, run, threadNetns, type Netns } from './helpers.ts';
 
-const harness = new Harness('s');
+const harness = new Harness('ns');
 let a: Netns;
 let b: Netns;
 const hostNetns = threadNetns();
