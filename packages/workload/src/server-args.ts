@@ -1,6 +1,7 @@
 // Command-line arguments of server-main.ts, validated into a result listing every problem. Pure.
 //   --pod NS/NAME --node NODE [--tcp 80,81] [--udp 53] [--host 0.0.0.0]
 // Each flag takes `--flag value` or `--flag=value`; --tcp and --udp may repeat.
+import type { ParseResult } from './parse-result.ts';
 
 export interface ServerArgs {
   pod: string;
@@ -9,8 +10,6 @@ export interface ServerArgs {
   udp: number[];
   host: string;
 }
-
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
 export const SERVER_USAGE = 'usage: server-main.ts --pod NS/NAME --node NODE [--tcp PORT,PORT...] [--udp PORT,PORT...] [--host ADDRESS]';
 
