@@ -1,7 +1,7 @@
 // On-disk IPAM state, host-local layout: `<dataDir>/ipam/<network>/<ip>` holds
 // `containerId\nifname`, `last_reserved_ip` holds the round-robin pointer, and `lock` serialises
 // every mutation across concurrent plugin processes (flock through @ambit/netns).
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withFileLockSync } from '@ambit/netns';
 import { AmbitError } from '@ambit/core';
@@ -61,12 +61,14 @@ export class IpamStore {
 
   /** Releases every address of the attachment; releasing nothing is fine (DEL is idempotent). */
   release(key: AttachmentKey): string[] {
+    if (!existsSync(this.dir)) return [];
     return this.locked(() => this.remove((r) => r.containerId === key.containerId && r.ifname === key.ifname));
   }
 
   /** Releases every reservation whose attachment is not in `valid`. */
   gc(valid: readonly AttachmentKey[]): string[] {
     const keep = new Set(valid.map((v) => `${v.containerId}\n${v.ifname}`));
+    if (!existsSync(this.dir)) return [];
     return this.locked(() => this.remove((r) => !keep.has(`${r.containerId}\n${r.ifname}`)));
   }
 
