@@ -17,6 +17,8 @@ test('probeError maps Node error codes to short stable strings', () => {
     [withCode('HPE_INVALID_CONSTANT'), 'bad http response'],
     [withCode('ERR_HTTP2_SESSION_ERROR'), 'http2 error'],
     [withCode('EWEIRD'), 'eweird'],
+    [Object.assign(new Error('cancel', { cause: withCode('ECONNREFUSED') }), { code: 'ERR_HTTP2_STREAM_CANCEL' }), 'connection refused'],
+    [withCode('ERR_HTTP2_STREAM_CANCEL'), 'connection reset'],
     [new Error('plain'), 'plain'],
     ['text', 'text'],
   ];

@@ -24,8 +24,14 @@ const BY_CODE: Record<string, string> = {
   ERR_HTTP2_INVALID_CONNECTION_HEADERS: 'invalid header',
 };
 
+function codeOf(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
+}
+
 export function probeError(error: unknown): string {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
+  // A stream cancelled because its session failed carries the session's error as its cause.
+  if (codeOf(error) === 'ERR_HTTP2_STREAM_CANCEL' && error instanceof Error && codeOf(error.cause) !== '') return probeError(error.cause);
+  const code = codeOf(error);
   const known = BY_CODE[code];
   if (known) return known;
   if (code.startsWith('HPE_')) return 'bad http response';

@@ -68,7 +68,11 @@ export async function probeGrpc(to: string, options: GrpcProbeOptions): Promise<
         size += chunk.length;
         chunks.push(chunk);
       });
-      stream.on('close', () => attempt.settle(httpStatus === undefined ? failure('connection reset') : outcome()));
+      stream.on('close', () => {
+        if (httpStatus !== undefined) attempt.settle(outcome());
+        // Let the session report why (refused, reset, ...) before calling it a reset.
+        else setImmediate(() => attempt.settle(failure('connection reset')));
+      });
       stream.end(frameGrpcMessage(encodeEchoRequest({ message: options.message ?? 'ambit-probe' })));
     },
     (error: unknown) => attempt.fail(error),

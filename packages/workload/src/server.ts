@@ -97,7 +97,8 @@ export async function startWorkloadServer(options: WorkloadServerOptions): Promi
   const listeners: net.Server[] = [];
   const udpSockets: dgram.Socket[] = [];
   const closeAll = async (): Promise<void> => {
-    await Promise.all(listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    // net.Server.close() calls back only once every connection is gone: do not wait for it here.
+    for (const server of listeners) server.close();
     await Promise.all(udpSockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
     for (const session of sessions) session.close();
     for (const socket of sockets) socket.end();
