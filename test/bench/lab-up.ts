@@ -25,6 +25,7 @@ spec:
     spec:
       containers:
         - name: c
+          image: ambit/workload
           ports: [{ containerPort: 80 }, { containerPort: 80, protocol: UDP }]`);
     docs.push(`apiVersion: v1
 kind: Service

@@ -29,10 +29,15 @@ export function ambit(args: readonly string[], timeoutMs = 300_000): Promise<Cli
   });
 }
 
-/** `ambit ... -o json`, parsed; fails with the CLI's stderr when it did not exit 0. */
+/**
+ * `ambit ... -o json`, parsed. Exit 1 is accepted when JSON was printed: a probe that did not
+ * connect reports its verdict and exits 1, as DESIGN.md says.
+ */
 export async function ambitJson<T>(args: readonly string[]): Promise<T> {
   const result = await ambit(args);
-  if (result.code !== 0) throw new Error(`ambit ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  if (result.code !== 0 && !(result.code === 1 && result.stdout.trim().startsWith('{'))) {
+    throw new Error(`ambit ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  }
   return JSON.parse(result.stdout) as T;
 }
 

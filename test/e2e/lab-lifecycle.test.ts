@@ -17,6 +17,7 @@ metadata: { name: web, namespace: app, labels: { app: web } }
 spec:
   containers:
     - name: web
+      image: ambit/workload
       ports: [{ containerPort: 8080 }]
 `;
 
@@ -76,7 +77,7 @@ describe('lab lifecycle', () => {
     const unknown = await file('unknown.yaml', 'apiVersion: example.com/v1\nkind: Widget\nmetadata: { name: w }\n');
     const result2 = await ambit(['lab', 'up', '--name', lab, '-f', unknown]);
     assert.equal(result2.code, 2);
-    assert.match(result2.stderr, /unknown\.yaml:1:1 .*Widget.*\[AMBIT_API_UNKNOWN_KIND\]/);
+    assert.match(result2.stderr, /unknown\.yaml:2:1 kind: .*Widget.*\[AMBIT_API_UNKNOWN_KIND\]/);
     assert.deepEqual(await leftovers(lab), []);
   });
 
@@ -123,7 +124,7 @@ apiVersion: v1
 kind: Pod
 metadata: { name: client, namespace: app }
 spec:
-  containers: [{ name: c, ports: [{ containerPort: 9 }] }]
+  containers: [{ name: c, image: ambit/workload, ports: [{ containerPort: 9 }] }]
 `;
     const up = await ambit(['lab', 'up', '--name', lab, '--nodes', '1', '-f', await file('svc.yaml', svc)]);
     assert.equal(up.code, 0, up.stderr);

@@ -148,7 +148,7 @@ describe('ambit lab with two nodes and the x/y/z cluster', () => {
     const before = await ambitJson<Status & { pods: Array<{ name: string; namespace: string; ready: boolean }> }>(['lab', 'status', '--name', LAB, '-o', 'json']);
     assert.ok(before.pods.find((p) => p.namespace === 'z' && p.name === 'b')?.ready);
     // Kill the workload server of z/b the hard way (SIGKILL, no chance to clean up).
-    const pids = (await commandOutput('pgrep', ['-f', `netns ${'ambit-' + LAB}.p.z.b`])).trim().split('\n').filter(Boolean);
+    const pids = (await commandOutput('ip', ['netns', 'pids', `ambit-${LAB}.p.z.b`])).trim().split('\n').filter(Boolean);
     assert.ok(pids.length > 0, 'found the z/b process');
     for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
     let probe: Probe | undefined;

@@ -1,5 +1,5 @@
 // `ambit lab ...`: the command-line contract of DESIGN.md.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { parseDuration, formatDuration } from '@ambit/core';
 import {
   labUp,
@@ -25,9 +25,12 @@ const USAGE = `usage:
   ambit lab status [--name N] [-o json]
   ambit lab down [--name N]`;
 
-function parse<T extends Parameters<typeof parseArgs>[0]['options']>(args: string[], options: T) {
+type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
+
+function parse(args: string[], options: ParseArgsOptionsConfig): { values: Values; positionals: string[] } {
   try {
-    return parseArgs({ args, options: { name: { type: 'string', default: 'default' }, ...options }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args, options: { name: { type: 'string', default: 'default' }, ...options }, allowPositionals: true, strict: true });
+    return { values: parsed.values as Values, positionals: parsed.positionals };
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n${USAGE}`);
   }

@@ -56,6 +56,8 @@ export class LabCluster {
   private readonly hostsFile: string;
   private queue: Promise<unknown> = Promise.resolve();
   private dataPlaneTimer: NodeJS.Timeout | undefined;
+  private dataPlaneRun: Promise<void> | undefined;
+  private dataPlaneDirty = false;
   private readonly names: LabNames;
   readonly nodes: readonly LabNode[];
   private readonly logger: Logger;
@@ -290,8 +292,27 @@ export class LabCluster {
     return result.sort((a, b) => a.pod.key.localeCompare(b.pod.key));
   }
 
+  /**
+   * Brings nftables, DNS and the config source up to date. Runs one pass at a time; a request that
+   * arrives during a pass makes one more pass follow, so callers always see their change applied.
+   */
+  private updateDataPlane(): Promise<void> {
+    this.dataPlaneDirty = true;
+    this.dataPlaneRun ??= (async () => {
+      try {
+        while (this.dataPlaneDirty) {
+          this.dataPlaneDirty = false;
+          await this.renderDataPlane();
+        }
+      } finally {
+        this.dataPlaneRun = undefined;
+      }
+    })();
+    return this.dataPlaneRun;
+  }
+
   /** kube-proxy, CoreDNS and the API server's status writers, in one pass. */
-  private async updateDataPlane(): Promise<void> {
+  private async renderDataPlane(): Promise<void> {
     const rules: ServicePortRule[] = [];
     const dns: Array<{ namespace: string; name: string; addresses: string[] }> = [];
     for (const [key, record] of this.services) {
@@ -396,8 +417,13 @@ export function isEnrolled(pod: Pod, namespace: Namespace | undefined): boolean 
   return namespace?.metadata.labels['istio.io/dataplane-mode'] === 'ambient';
 }
 
+/** What the API server fills in: the default namespace, and the immutable name label on Namespaces. */
 function withDefaults<R extends Resource>(resource: R): R {
-  if (resource.kind === 'Namespace' || resource.metadata.namespace !== undefined) return resource;
+  if (resource.kind === 'Namespace') {
+    const labels = { ...resource.metadata.labels, 'kubernetes.io/metadata.name': resource.metadata.name };
+    return { ...resource, metadata: { ...resource.metadata, labels } };
+  }
+  if (resource.metadata.namespace !== undefined) return resource;
   return { ...resource, metadata: { ...resource.metadata, namespace: 'default' } };
 }
 
