@@ -7,3 +7,6 @@ export type { ProbeRequest, ProbeSpec, ProbeResult, ProbeOutcome, ProbeProtocol,
 export type { ParseResult } from './parse-result.ts';
 export { ECHO_PATH } from './grpc-handler.ts';
 export { encodeEchoRequest, decodeEchoRequest, encodeEchoReply, decodeEchoReply, frameGrpcMessage, parseGrpcFrames, type EchoRequest, type EchoReply } from './grpc-codec.ts';
+export { SERVER_MAIN_PATH, PROBE_MAIN_PATH } from './entry-points.ts';
+export { parseServerArgs, SERVER_USAGE, type ServerArgs } from './server-args.ts';
+export { MAX_DELAY_MS, MAX_SIZE_BYTES } from './http-reply-plan.ts';
