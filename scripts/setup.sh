@@ -29,6 +29,7 @@ CI=true pnpm install --frozen-lockfile --reporter=silent
 # The `ambit` command: the CLI on the pinned runtime.
 cat > /usr/local/bin/ambit <<WRAP
 #!/bin/sh
+export NODE_COMPILE_CACHE="\${NODE_COMPILE_CACHE:-$root/node_modules/.cache/ambit-node-compile}"
 exec "$root/node_modules/node/bin/node" "$root/packages/cli/src/main.ts" "\$@"
 WRAP
 chmod +x /usr/local/bin/ambit

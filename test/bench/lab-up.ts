@@ -38,10 +38,14 @@ spec:
 }
 
 async function timed(args: string[]): Promise<number> {
+  return (await timedOutput(args)).ms;
+}
+
+async function timedOutput(args: string[]): Promise<{ ms: number; stdout: string }> {
   const start = performance.now();
   const result = await ambit(args, 900_000);
   if (result.code !== 0) throw new Error(`ambit ${args.join(' ')} failed: ${result.stderr}`);
-  return performance.now() - start;
+  return { ms: performance.now() - start, stdout: result.stdout };
 }
 
 interface Row {
@@ -49,6 +53,7 @@ interface Row {
   up: number;
   matrix: number;
   probes: number;
+  connected: number;
   down: number;
 }
 
@@ -56,9 +61,11 @@ async function measure(shape: string, nodes: number, file: string, pods: number)
   const lab = `bench${process.pid % 10000}`;
   try {
     const up = await timed(['lab', 'up', '--name', lab, '--nodes', String(nodes), '-f', file]);
-    const matrix = await timed(['lab', 'probe', '--name', lab, '--matrix', '--port', '80', '--timeout', '2s', '-o', 'json']);
+    const matrix = await timedOutput(['lab', 'probe', '--name', lab, '--matrix', '--port', '80', '--timeout', '2s', '-o', 'json']);
+    const rows = Object.values((JSON.parse(matrix.stdout) as { matrix: Record<string, Record<string, boolean>> }).matrix);
+    const connected = rows.reduce((n, row) => n + Object.values(row).filter(Boolean).length, 0);
     const down = await timed(['lab', 'down', '--name', lab]);
-    return { shape, up, matrix, probes: pods * (pods - 1), down };
+    return { shape, up, matrix: matrix.ms, probes: pods * (pods - 1), connected, down };
   } finally {
     await ambit(['lab', 'down', '--name', lab]);
   }
@@ -75,11 +82,11 @@ try {
   }
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown cpu'}; node ${process.version}`);
-  console.log('| lab shape | lab up | per pod | probe matrix (TCP 80) | probes | per probe | lab down |');
+  console.log('| lab shape | lab up | per pod | probe matrix (TCP 80) | probes connected | per probe | lab down |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const pods = r.shape.startsWith('2') ? 9 : 100;
-    console.log(`| ${r.shape} | ${s(r.up)} | ${(r.up / pods).toFixed(0)} ms | ${s(r.matrix)} | ${r.probes} | ${(r.matrix / r.probes).toFixed(2)} ms | ${s(r.down)} |`);
+    console.log(`| ${r.shape} | ${s(r.up)} | ${(r.up / pods).toFixed(0)} ms | ${s(r.matrix)} | ${r.connected}/${r.probes} | ${(r.matrix / r.probes).toFixed(2)} ms | ${s(r.down)} |`);
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

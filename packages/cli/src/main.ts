@@ -1,6 +1,6 @@
 // The `ambit` command. Errors become one clear line on stderr and an exit code from DESIGN.md;
 // never a stack trace for bad input.
-import { AmbitError } from '@ambit/core';
+import { AmbitError, shareCompileCache } from '@ambit/core';
 import { LabInputError } from '@ambit/lab';
 import { labCommand } from './lab-command.ts';
 import { demoCommand } from './demo.ts';
@@ -27,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+shareCompileCache();
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -3,3 +3,4 @@ export { formatProblem, hasErrors, type Problem, type SourcePosition } from './p
 export { parseDuration, formatDuration } from './duration.ts';
 export { createLogger, silentLogger, type Logger, type LogFields, type LogFormat, type LoggerOptions } from './logger.ts';
 export { deadline, waitFor, type WaitOptions } from './wait.ts';
+export { COMPILE_CACHE_DIR, shareCompileCache } from './runtime.ts';

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { openSync, closeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseResources, type SourceFile } from '@ambit/api';
@@ -237,7 +238,9 @@ export async function labProbeMatrix(lab: string, options: MatrixOptions): Promi
     .filter((p) => inScope(p) && p.ip && p.ports.some((port) => port.port === options.port && port.protocol === options.protocol))
     .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   const matrix: Record<string, Record<string, boolean>> = {};
-  const limit = 16;
+  // Each source process runs its probes concurrently; a few sources per core keep the machine
+  // from being so loaded that probes time out on CPU rather than on the network.
+  const limit = Math.max(2, availableParallelism() * 2);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < pods.length) {

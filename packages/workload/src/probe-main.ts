@@ -50,7 +50,13 @@ function readStdin(): Promise<string> {
   });
 }
 
+// Exactly one JSON array is printed, whichever comes first: the watchdog or the last probe.
+// Under load the watchdog can fire while the last write still waits to be flushed; printing
+// twice then sent two arrays and the lab could not parse them (seen in the 100-pod benchmark).
+let printed = false;
 function print(results: readonly ProbeResult[]): void {
+  if (printed) return;
+  printed = true;
   process.stdout.write(`${JSON.stringify(results)}\n`, () => process.exit(0));
 }
 
