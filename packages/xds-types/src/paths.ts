@@ -1,0 +1,47 @@
+// Where the .proto files are: the project's own proto/ and the Envoy/xDS/googleapis/validate trees
+// that ship inside @grpc/grpc-js-xds (loaded in place, never copied).
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+
+/** The repository's proto/ directory (packages/xds-types/src -> ../../../proto). */
+export const PROJECT_PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
+
+const XDS_DEPS = join(dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
+const PROTOBUFJS = dirname(require.resolve('protobufjs/package.json'));
+
+/** Include directories, searched in order, for every import. */
+export const INCLUDE_DIRS: readonly string[] = [
+  PROJECT_PROTO_DIR,
+  join(XDS_DEPS, 'envoy-api'),
+  join(XDS_DEPS, 'xds'), // xds/* and udpa/*
+  join(XDS_DEPS, 'googleapis'),
+  join(XDS_DEPS, 'protoc-gen-validate'),
+  PROTOBUFJS, // google/protobuf/descriptor.proto and friends
+];
+
+/** The files every loader reads; their imports are followed through INCLUDE_DIRS. */
+export const PROTO_FILES: readonly string[] = [
+  'envoy/service/discovery/v3/discovery.proto',
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'google/protobuf/any.proto',
+  'google/protobuf/duration.proto',
+  'google/protobuf/empty.proto',
+  'google/protobuf/struct.proto',
+  'google/protobuf/timestamp.proto',
+  'google/protobuf/wrappers.proto',
+  'istio/workload/workload.proto',
+  'istio/security/authorization.proto',
+  'istio/ca/ca.proto',
+  // 'ambit/handoff/v1/handoff.proto',
+  // 'ambit/policy/v1/policy.proto',
+];
