@@ -17,6 +17,16 @@ export { CONVERSION, PROTO_LOADER_OPTIONS } from './options.ts';
 export { protoRoot } from './root.ts';
 export { INCLUDE_DIRS, PROTO_FILES, PROJECT_PROTO_DIR } from './paths.ts';
 export type { Init } from './input.ts';
+export { encodeFrame, decodeFrames, FrameDecoder, HANDOFF_MAX_FRAME } from './frame.ts';
+export {
+  HANDOFF_TYPE,
+  encodeHelloFrame,
+  encodeRequestFrame,
+  encodeResponseFrame,
+  decodeHello,
+  decodeRequest,
+  decodeResponse,
+} from './handoff.ts';
 
 // Message interfaces, one namespace per proto package: `import type { workload } from
 // '@ambit/xds-types'` then `workload.Workload`, or `import type * as pb` then `pb.workload.Workload`.
@@ -25,3 +35,5 @@ export type * as workload from './types/workload.ts';
 export type * as security from './types/security.ts';
 export type * as ca from './types/ca.ts';
 export type * as discovery from './types/discovery.ts';
+export type * as handoff from './types/handoff.ts';
+export type * as policy from './types/policy.ts';

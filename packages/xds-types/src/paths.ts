@@ -42,6 +42,6 @@ export const PROTO_FILES: readonly string[] = [
   'istio/workload/workload.proto',
   'istio/security/authorization.proto',
   'istio/ca/ca.proto',
-  // 'ambit/handoff/v1/handoff.proto',
-  // 'ambit/policy/v1/policy.proto',
+  'ambit/handoff/v1/handoff.proto',
+  'ambit/policy/v1/policy.proto',
 ];
