@@ -37,15 +37,20 @@ export interface Struct {
   fields: Record<string, Value>;
 }
 
-/** google.protobuf.Value: one JSON value; `kind` names the member that is set. */
+/**
+ * google.protobuf.Value: one JSON value; `kind` names the member that is set. The one exception to
+ * snake_case: protobufjs bundles struct.proto with camelCase member names (stringValue, ...), and
+ * both this package's Root and @grpc/proto-loader use that bundled definition. The wire format is
+ * unaffected.
+ */
 export interface Value {
-  kind?: 'null_value' | 'number_value' | 'string_value' | 'bool_value' | 'struct_value' | 'list_value';
-  null_value?: EnumValue<'NULL_VALUE'>;
-  number_value?: number;
-  string_value?: string;
-  bool_value?: boolean;
-  struct_value?: Struct;
-  list_value?: ListValue;
+  kind?: 'nullValue' | 'numberValue' | 'stringValue' | 'boolValue' | 'structValue' | 'listValue';
+  nullValue?: EnumValue<'NULL_VALUE'>;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: Struct;
+  listValue?: ListValue;
 }
 
 /** google.protobuf.ListValue. */
