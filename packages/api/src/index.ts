@@ -7,6 +7,16 @@ export type { ServiceAccount, ServiceAccountSpec } from './kinds/service-account
 export type { Pod, PodSpec, PodStatus, PodPhase, PodCondition, ConditionStatus, Container, ContainerPort, EnvVar } from './kinds/pod.ts';
 export type { Service, ServiceSpec, ServicePort } from './kinds/service.ts';
 export type { Deployment, DeploymentSpec, PodTemplateSpec } from './kinds/deployment.ts';
+export type {
+  AuthorizationPolicy,
+  AuthorizationPolicySpec,
+  AuthorizationAction,
+  AuthorizationRule,
+  AuthorizationSource,
+  AuthorizationOperation,
+  AuthorizationCondition,
+} from './kinds/authorization-policy.ts';
+export type { WorkloadSelector, PolicyTargetReference, TargetKind } from './kinds/istio-common.ts';
 export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
 export type { ParseResult } from './parse.ts';
 export type { Problem } from '@ambit/core';

@@ -3,14 +3,20 @@ import { kindDef } from './kinds/registry.ts';
 import type { Resource } from './resource.ts';
 
 /** Whether a kind lives in a namespace. Unknown kinds count as namespaced, as most kinds are. */
-export function isNamespaced(kind: string): boolean {
-  return kindDef(kind)?.namespaced ?? true;
+export function isNamespaced(kind: string, apiVersion?: string): boolean {
+  return kindDef(kind, apiVersion)?.namespaced ?? true;
 }
 
-/** `Kind/namespace/name` for namespaced kinds, `Kind/name` for cluster-scoped ones. */
-export function resourceKey(r: { kind: string; metadata: { name: string; namespace?: string } }): string {
-  if (!isNamespaced(r.kind)) return `${r.kind}/${r.metadata.name}`;
-  return `${r.kind}/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
+/**
+ * `Kind/namespace/name` for namespaced kinds, `Kind/name` for cluster-scoped ones. A kind whose
+ * name another API group also uses is qualified by its group when the apiVersion says so
+ * (`NetworkPolicy.projectcalico.org/ns/name`), so the two never collide.
+ */
+export function resourceKey(r: { kind: string; apiVersion?: string; metadata: { name: string; namespace?: string } }): string {
+  const def = kindDef(r.kind, r.apiVersion);
+  const kind = def && r.apiVersion !== undefined && def.apiVersions.includes(r.apiVersion) ? (def.keyKind ?? r.kind) : r.kind;
+  if (!isNamespaced(r.kind, r.apiVersion)) return `${kind}/${r.metadata.name}`;
+  return `${kind}/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
 }
 
 /** Namespaces first, then ServiceAccounts, then everything else; stable within each group. */

@@ -2,7 +2,7 @@
 // problem of every file is collected; only documents without errors become resources.
 import type { Problem } from '@ambit/core';
 import { DUPLICATE, INVALID_TYPE, REQUIRED, UNKNOWN_API_VERSION, UNKNOWN_KIND } from './codes.ts';
-import { kindDef, knownKinds } from './kinds/registry.ts';
+import { kindDef, knownKinds, servedApiVersions } from './kinds/registry.ts';
 import { readObjectMeta } from './metadata.ts';
 import { Ctx, childPath, readList, readObject, readString, suggest } from './reader.ts';
 import type { Field } from './reader.ts';
@@ -96,7 +96,7 @@ function readResource(ctx: Ctx, f: Field): { resource: Resource; nameAt: Pos } |
   if (!kindField) ctx.error(REQUIRED, f.at, childPath(f.path, 'kind'), 'is required');
   if (!apiField) ctx.error(REQUIRED, f.at, childPath(f.path, 'apiVersion'), 'is required');
   if (kind === undefined || !kindField) return undefined;
-  const def = kindDef(kind);
+  const def = kindDef(kind, apiVersion);
   if (!def) {
     const near = suggest(kind, knownKinds());
     const hint = near ? `did you mean "${near}"? ` : '';
@@ -106,7 +106,7 @@ function readResource(ctx: Ctx, f: Field): { resource: Resource; nameAt: Pos } |
   }
   if (apiVersion !== undefined && apiField && !def.apiVersions.includes(apiVersion)) {
     ctx.error(UNKNOWN_API_VERSION, apiField.at, apiField.path,
-      `${kind} is served as ${def.apiVersions.join(' or ')}, got ${JSON.stringify(apiVersion)}`);
+      `${kind} is served as ${servedApiVersions(kind).join(' or ')}, got ${JSON.stringify(apiVersion)}`);
   }
   const top = readObject(ctx, f, { apiVersion: 'read', kind: 'read', metadata: 'read', status: 'read', ...def.fields });
   if (!top) return undefined;

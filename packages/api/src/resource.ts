@@ -1,9 +1,16 @@
 // The union of every kind Ambit reads, discriminated on `kind`.
+import type { AuthorizationPolicy } from './kinds/authorization-policy.ts';
 import type { Deployment } from './kinds/deployment.ts';
 import type { Namespace } from './kinds/namespace.ts';
 import type { Pod } from './kinds/pod.ts';
 import type { ServiceAccount } from './kinds/service-account.ts';
 import type { Service } from './kinds/service.ts';
 
-export type Resource = Namespace | Pod | Service | ServiceAccount | Deployment;
+export type Resource =
+  | Namespace
+  | Pod
+  | Service
+  | ServiceAccount
+  | Deployment
+  | AuthorizationPolicy;
 export type ResourceKind = Resource['kind'];

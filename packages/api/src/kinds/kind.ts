@@ -15,6 +15,11 @@ export interface KindDef<R extends KindShape> {
   /** apiVersions this kind is served under; the first is the one written by toYaml. */
   apiVersions: readonly string[];
   namespaced: boolean;
+  /**
+   * How resourceKey names this kind when another API group serves a kind of the same name
+   * (Calico's `NetworkPolicy.projectcalico.org` beside Kubernetes' `NetworkPolicy`).
+   */
+  keyKind?: string;
   /** Rule for metadata.name. */
   nameRule: NameRule;
   /** Top-level keys besides apiVersion, kind, metadata and status (which every kind has). */

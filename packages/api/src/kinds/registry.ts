@@ -1,5 +1,6 @@
 // The registry of kinds Ambit reads. To add a kind: write kinds/<kind>.ts exporting a KindDef,
 // list it here, and add its type to the Resource union in ../resource.ts.
+import { authorizationPolicyKind } from './authorization-policy.ts';
 import { deploymentKind } from './deployment.ts';
 import type { KindDef, KindShape } from './kind.ts';
 import { namespaceKind } from './namespace.ts';
@@ -8,14 +9,33 @@ import { serviceAccountKind } from './service-account.ts';
 import { serviceKind } from './service.ts';
 
 // Each entry is typed by its own kind; the registry sees them through the common shape.
-export const KINDS: readonly KindDef<KindShape>[] = [namespaceKind, serviceAccountKind, podKind, serviceKind, deploymentKind];
+export const KINDS: readonly KindDef<KindShape>[] = [
+  namespaceKind,
+  serviceAccountKind,
+  podKind,
+  serviceKind,
+  deploymentKind,
+  authorizationPolicyKind,
+];
 
-const byKind = new Map(KINDS.map((k) => [k.kind, k]));
+const byKind = new Map<string, KindDef<KindShape>[]>();
+for (const k of KINDS) byKind.set(k.kind, [...(byKind.get(k.kind) ?? []), k]);
 
-export function kindDef(kind: string): KindDef<KindShape> | undefined {
-  return byKind.get(kind);
+/**
+ * The definition of a kind. Two API groups may serve a kind of the same name (NetworkPolicy in
+ * networking.k8s.io and projectcalico.org): the apiVersion picks one; without a match (or without
+ * an apiVersion) the first registered wins.
+ */
+export function kindDef(kind: string, apiVersion?: string): KindDef<KindShape> | undefined {
+  const defs = byKind.get(kind) ?? [];
+  return defs.find((d) => apiVersion !== undefined && d.apiVersions.includes(apiVersion)) ?? defs[0];
+}
+
+/** Every apiVersion some definition of this kind is served under. */
+export function servedApiVersions(kind: string): string[] {
+  return (byKind.get(kind) ?? []).flatMap((d) => d.apiVersions);
 }
 
 export function knownKinds(): string[] {
-  return KINDS.map((k) => k.kind);
+  return [...byKind.keys()];
 }
