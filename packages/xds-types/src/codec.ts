@@ -2,19 +2,21 @@
 import { AmbitError } from '@ambit/core';
 import { checkMessage } from './check.ts';
 import { CONVERSION } from './options.ts';
+import { pruneDefaults } from './prune.ts';
 import { messageType } from './root.ts';
 
 /**
  * Encodes a plain object as the message `typeName` (fully qualified, e.g. 'istio.workload.Address').
  * The object is checked first; a misspelt field, a wrong type or two members of one oneof throw
- * AMBIT_XDS_ENCODE naming the path of the field.
+ * AMBIT_XDS_ENCODE naming the path of the field. Implicit-presence fields holding their zero value
+ * are left out, so a decoded object re-encodes to the bytes it came from.
  */
 export function encodeMessage(typeName: string, value: object): Uint8Array {
   const type = messageType(typeName);
   const problem = checkMessage(type, value);
   if (problem) throw encodeError(typeName, problem);
   try {
-    const message = type.fromObject(value as Record<string, unknown>);
+    const message = type.fromObject(pruneDefaults(type, value));
     const verified = type.verify(message);
     if (verified) throw encodeError(typeName, `${type.name}.${verified}`);
     return type.encode(message).finish();

@@ -45,7 +45,8 @@ export function messageType(typeName: string): protobuf.Type {
   } catch {
     found = null;
   }
-  if (!(found instanceof protobuf.Type)) {
+  // protobufjs also finds relative names in nested namespaces; insist on the exact full name.
+  if (!(found instanceof protobuf.Type) || found.fullName !== `.${name}`) {
     throw new AmbitError('AMBIT_XDS_UNKNOWN_TYPE', `no protobuf message type named ${name}`, {
       hint: 'use a fully-qualified name such as istio.workload.Address',
       details: { typeName: name },
