@@ -17,6 +17,7 @@ export type {
   AuthorizationCondition,
 } from './kinds/authorization-policy.ts';
 export type { WorkloadSelector, PolicyTargetReference, TargetKind } from './kinds/istio-common.ts';
+export type { PeerAuthentication, PeerAuthenticationSpec, MtlsMode } from './kinds/peer-authentication.ts';
 export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
 export type { ParseResult } from './parse.ts';
 export type { Problem } from '@ambit/core';

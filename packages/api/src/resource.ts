@@ -5,6 +5,7 @@ import type { Namespace } from './kinds/namespace.ts';
 import type { Pod } from './kinds/pod.ts';
 import type { ServiceAccount } from './kinds/service-account.ts';
 import type { Service } from './kinds/service.ts';
+import type { PeerAuthentication } from './kinds/peer-authentication.ts';
 
 export type Resource =
   | Namespace
@@ -12,5 +13,6 @@ export type Resource =
   | Service
   | ServiceAccount
   | Deployment
-  | AuthorizationPolicy;
+  | AuthorizationPolicy
+  | PeerAuthentication;
 export type ResourceKind = Resource['kind'];

@@ -105,12 +105,18 @@ const cases: Array<{ name: string; text: string; problems: string[] }> = [
       spec:
         selector:
           matchLabels: {}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: c}
+      spec:
+        selector:
           matchExpressions: []
     `,
     problems: [
       '6:19 spec.selector.matchLabels["app*"] AMBIT_API_INVALID_VALUE',
       '13:5 spec.selector.matchLabels AMBIT_API_INVALID_VALUE warning',
-      '14:5 spec.selector.matchExpressions AMBIT_API_UNKNOWN_FIELD',
+      '19:5 spec.selector.matchExpressions AMBIT_API_UNKNOWN_FIELD',
     ],
   },
   {

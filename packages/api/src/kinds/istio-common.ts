@@ -32,10 +32,10 @@ const TARGET_GROUPS: Record<TargetKind, readonly string[]> = {
 };
 
 export function readWorkloadSelector(ctx: Ctx, f: Field): WorkloadSelector | undefined {
+  const before = ctx.errorCount();
   const obj = readObject(ctx, f, { matchLabels: 'read' });
   if (!obj) return undefined;
   const ml = obj.get('matchLabels');
-  const before = ctx.errorCount();
   const labels = ml ? readLabels(ctx, ml) : {};
   if (ctx.errorCount() > before || !labels) return undefined;
   if (Object.keys(labels).length === 0) {

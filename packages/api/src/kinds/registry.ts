@@ -3,6 +3,7 @@
 import { authorizationPolicyKind } from './authorization-policy.ts';
 import { deploymentKind } from './deployment.ts';
 import type { KindDef, KindShape } from './kind.ts';
+import { peerAuthenticationKind } from './peer-authentication.ts';
 import { namespaceKind } from './namespace.ts';
 import { podKind } from './pod.ts';
 import { serviceAccountKind } from './service-account.ts';
@@ -16,6 +17,7 @@ export const KINDS: readonly KindDef<KindShape>[] = [
   serviceKind,
   deploymentKind,
   authorizationPolicyKind,
+  peerAuthenticationKind,
 ];
 
 const byKind = new Map<string, KindDef<KindShape>[]>();
