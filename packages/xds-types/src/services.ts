@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON, type PackageDefinition } from '@grpc/proto-loader';
 import { AmbitError } from '@ambit/core';
+import { encodeMessage } from './codec.ts';
 import { PROTO_LOADER_OPTIONS } from './options.ts';
 import { protoRoot } from './root.ts';
 
@@ -22,7 +23,29 @@ function serviceDefinition(name: string): grpc.ServiceDefinition {
   if (!found || !isServiceDefinition(found)) {
     throw new AmbitError('AMBIT_XDS_UNKNOWN_TYPE', `no gRPC service named ${name} in the loaded protos`, { details: { service: name } });
   }
-  return found as grpc.ServiceDefinition;
+  return withCheckedSerializers(name, found as grpc.ServiceDefinition);
+}
+
+/**
+ * proto-loader's serializers call protobufjs fromObject, which drops misspelt fields silently.
+ * Serializing through encodeMessage instead checks every message sent (a bad one fails the call
+ * with AMBIT_XDS_ENCODE in the sender) and leaves zero defaults out, exactly as encodeMessage does.
+ */
+function withCheckedSerializers(name: string, definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const service = protoRoot().lookupService(name);
+  const out: Record<string, grpc.MethodDefinition<object, object>> = {};
+  for (const [methodName, method] of Object.entries(definition)) {
+    const reflected = service.methods[methodName];
+    const requestType = reflected?.resolvedRequestType?.fullName.slice(1);
+    const responseType = reflected?.resolvedResponseType?.fullName.slice(1);
+    if (!requestType || !responseType) throw new AmbitError('AMBIT_XDS_UNKNOWN_TYPE', `no method ${name}/${methodName} in the protobufjs Root`);
+    out[methodName] = {
+      ...(method as grpc.MethodDefinition<object, object>),
+      requestSerialize: (value: object) => Buffer.from(encodeMessage(requestType, value)),
+      responseSerialize: (value: object) => Buffer.from(encodeMessage(responseType, value)),
+    };
+  }
+  return out;
 }
 
 function isServiceDefinition(value: object): boolean {
