@@ -116,7 +116,7 @@ const cases: Array<{ name: string; text: string; problems: string[] }> = [
     problems: [
       '6:19 spec.selector.matchLabels["app*"] AMBIT_API_INVALID_VALUE',
       '13:5 spec.selector.matchLabels AMBIT_API_INVALID_VALUE warning',
-      '19:5 spec.selector.matchExpressions AMBIT_API_UNKNOWN_FIELD',
+      '20:5 spec.selector.matchExpressions AMBIT_API_UNKNOWN_FIELD',
     ],
   },
   {
