@@ -18,10 +18,12 @@ export type {
 } from './kinds/authorization-policy.ts';
 export type { WorkloadSelector, PolicyTargetReference, TargetKind } from './kinds/istio-common.ts';
 export type { PeerAuthentication, PeerAuthenticationSpec, MtlsMode } from './kinds/peer-authentication.ts';
+export type { NetworkPolicy, NetworkPolicySpec, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyIngressRule, NetworkPolicyEgressRule, IPBlock, PolicyType } from './kinds/network-policy.ts';
 export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
 export type { ParseResult } from './parse.ts';
 export type { Problem } from '@ambit/core';
 
+export { effectivePolicyTypes } from './kinds/network-policy.ts';
 export { selectorMatches, isEmptySelector, formatSelector } from './selector.ts';
 export { parseResources } from './parse.ts';
 export { loadResourceFiles } from './load.ts';

@@ -6,6 +6,7 @@ import type { Pod } from './kinds/pod.ts';
 import type { ServiceAccount } from './kinds/service-account.ts';
 import type { Service } from './kinds/service.ts';
 import type { PeerAuthentication } from './kinds/peer-authentication.ts';
+import type { NetworkPolicy } from './kinds/network-policy.ts';
 
 export type Resource =
   | Namespace
@@ -14,5 +15,6 @@ export type Resource =
   | ServiceAccount
   | Deployment
   | AuthorizationPolicy
-  | PeerAuthentication;
+  | PeerAuthentication
+  | NetworkPolicy;
 export type ResourceKind = Resource['kind'];

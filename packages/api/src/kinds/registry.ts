@@ -3,6 +3,7 @@
 import { authorizationPolicyKind } from './authorization-policy.ts';
 import { deploymentKind } from './deployment.ts';
 import type { KindDef, KindShape } from './kind.ts';
+import { networkPolicyKind } from './network-policy.ts';
 import { peerAuthenticationKind } from './peer-authentication.ts';
 import { namespaceKind } from './namespace.ts';
 import { podKind } from './pod.ts';
@@ -18,6 +19,7 @@ export const KINDS: readonly KindDef<KindShape>[] = [
   deploymentKind,
   authorizationPolicyKind,
   peerAuthenticationKind,
+  networkPolicyKind,
 ];
 
 const byKind = new Map<string, KindDef<KindShape>[]>();
