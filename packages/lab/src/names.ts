@@ -23,6 +23,11 @@ export interface LabNames {
   configDir: string;
   /** Network namespace holding the underlay bridge. */
   rootNetns: string;
+  /** Network namespace of the control plane, on the underlay. */
+  controlPlaneNetns: string;
+  /** Where the control plane keeps its CA and the lab keeps node credentials. */
+  caDir: string;
+  credentialsDir: string;
   nodeNetns(node: string): string;
   podNetns(namespace: string, pod: string): string;
   /** Prefix shared by every namespace of this lab except the root one. */
@@ -41,6 +46,9 @@ export function labNames(lab: string): LabNames {
     logDir: `${stateDir}/logs`,
     configDir: `${stateDir}/config`,
     rootNetns,
+    controlPlaneNetns: `${rootNetns}.control-plane`,
+    caDir: `${stateDir}/ca`,
+    credentialsDir: `${stateDir}/credentials`,
     netnsPrefix: `${rootNetns}.`,
     nodeNetns: (node) => `${rootNetns}.${node}`,
     podNetns: (namespace, pod) => `${rootNetns}.p.${namespace}.${pod}`,

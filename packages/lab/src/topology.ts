@@ -2,7 +2,7 @@
 // attached to it. No link ever reaches the host namespace and no namespace gets a default route,
 // so nothing the lab runs can talk to the outside world.
 import { ipBatch, run } from './exec.ts';
-import { nodePlan, UNDERLAY_PREFIX } from './addresses.ts';
+import { CONTROL_PLANE_IP, nodePlan, UNDERLAY_PREFIX } from './addresses.ts';
 import type { LabNames } from './names.ts';
 
 export interface LabNode {
@@ -48,6 +48,18 @@ async function addNode(names: LabNames, node: LabNode, all: readonly LabNode[]):
     'net.ipv4.conf.all.rp_filter': '0',
     'net.ipv4.conf.default.rp_filter': '0',
   });
+}
+
+/**
+ * The control plane's own namespace on the underlay (DESIGN.md: it runs in its own namespace),
+ * reachable from every node at CONTROL_PLANE_IP and from nowhere else.
+ */
+export async function addControlPlaneNetns(names: LabNames): Promise<string> {
+  const netns = names.controlPlaneNetns;
+  await run('ip', ['netns', 'add', netns]);
+  await ipBatch(names.rootNetns, ['link add cp type veth peer name eth0 netns ' + netns, 'link set cp master br0', 'link set cp up']);
+  await ipBatch(netns, ['link set lo up', `addr add ${CONTROL_PLANE_IP}/${UNDERLAY_PREFIX} dev eth0`, 'link set eth0 up']);
+  return netns;
 }
 
 /** Network namespaces currently present whose names satisfy `match`. */

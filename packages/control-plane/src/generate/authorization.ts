@@ -23,6 +23,8 @@ export interface SourceSpec {
   notIpBlocks?: string[];
   remoteIpBlocks?: string[];
   notRemoteIpBlocks?: string[];
+  trustDomains?: string[];
+  notTrustDomains?: string[];
 }
 
 export interface OperationSpec {
@@ -65,7 +67,8 @@ export interface ConversionResult {
   warning: string | undefined;
 }
 
-const L7_SOURCE: Array<keyof SourceSpec> = ['requestPrincipals', 'notRequestPrincipals', 'remoteIpBlocks', 'notRemoteIpBlocks'];
+// trustDomains has no field in istio.security.Match, so ztunnel cannot enforce it either.
+const L7_SOURCE: Array<keyof SourceSpec> = ['requestPrincipals', 'notRequestPrincipals', 'remoteIpBlocks', 'notRemoteIpBlocks', 'trustDomains', 'notTrustDomains'];
 const L7_OPERATION: Array<keyof OperationSpec> = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
 /** `when` keys ztunnel evaluates (reference 6.1); everything else needs a waypoint. */
 const L4_WHEN = new Set(['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);

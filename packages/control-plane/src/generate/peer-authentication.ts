@@ -37,7 +37,7 @@ export function staticStrictPolicy(rootNamespace: string): AuthorizationMessage 
 const isEmpty = (selector: Record<string, string> | undefined): boolean => !selector || Object.keys(selector).length === 0;
 const oldest = (list: PeerAuthenticationInput[]): PeerAuthenticationInput | undefined =>
   [...list].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name))[0];
-const effective = (mode: MtlsMode | undefined): MtlsMode | undefined => (mode === 'UNSET' || mode === 'DISABLE' ? undefined : mode);
+const effective = (mode: MtlsMode | undefined): 'STRICT' | 'PERMISSIVE' | undefined => (mode === 'STRICT' || mode === 'PERMISSIVE' ? mode : undefined);
 
 export interface PeerAuthenticationView {
   /** The namespace-level mode a workload in `namespace` inherits (mesh, then namespace). */

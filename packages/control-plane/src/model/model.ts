@@ -1,0 +1,213 @@
+// The mesh model: config in, xDS resources out, incrementally. Each config change marks the
+// generated resources it can affect (a pod: its workload; a Service: it and the workloads of its
+// namespace; a Namespace: everything in it; a policy: it and the workloads it may select), only
+// those are rebuilt, and only those whose encoded bytes changed are announced to the xDS server.
+import { createHash } from 'node:crypto';
+import { resourceKey, selectorMatches, type Pod, type Resource } from '@ambit/api';
+import type { Logger } from '@ambit/core';
+import type { ConfigChange } from '../config/source.ts';
+import { ConfigIndex } from './index-state.ts';
+import type { MeshSettings } from './mesh.ts';
+import { buildWorkload, podIps, workloadUid } from './workloads.ts';
+import { buildService, serviceName } from './services.ts';
+import { authorizationInputs, peerAuthenticationInputs } from './policy-inputs.ts';
+import { convertAuthorizationPolicy, isSelectorEmpty } from '../generate/authorization.ts';
+import { convertPortLevel, convertedName, peerAuthenticationKeysFor, peerAuthenticationView, staticStrictPolicy, STATIC_STRICT_NAME } from '../generate/peer-authentication.ts';
+import type { AddressMessage, AuthorizationMessage } from './wire.ts';
+
+export const ADDRESS_TYPE = 'type.googleapis.com/istio.workload.Address';
+export const AUTHORIZATION_TYPE = 'type.googleapis.com/istio.security.Authorization';
+
+export interface GeneratedResource {
+  name: string;
+  version: string;
+  body: Uint8Array;
+  aliases: string[];
+}
+
+export type Encoder = (typeName: 'istio.workload.Address' | 'istio.security.Authorization', message: object) => Uint8Array;
+
+export interface ModelChange {
+  typeUrl: string;
+  names: Set<string>;
+}
+
+interface Dirty {
+  pods: Set<string>;
+  services: Set<string>;
+  authorizations: boolean;
+}
+
+export class MeshModel {
+  readonly index = new ConfigIndex();
+  private readonly resources = new Map<string, Map<string, GeneratedResource>>([
+    [ADDRESS_TYPE, new Map()],
+    [AUTHORIZATION_TYPE, new Map()],
+  ]);
+  /** Generated address name per source key (Pod/ns/name or Service/ns/name). */
+  private readonly addressOf = new Map<string, string>();
+  private readonly listeners = new Set<(change: ModelChange) => void>();
+  private readonly warnings = new Map<string, string>();
+  private readonly mesh: MeshSettings;
+  private readonly encode: Encoder;
+  private readonly logger: Logger;
+
+  constructor(mesh: MeshSettings, encode: Encoder, logger: Logger) {
+    this.mesh = mesh;
+    this.encode = encode;
+    this.logger = logger;
+  }
+
+  onChange(listener: (change: ModelChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  resourcesOf(typeUrl: string): ReadonlyMap<string, GeneratedResource> {
+    return this.resources.get(typeUrl) ?? new Map();
+  }
+
+  /** Status messages for policies ztunnel enforces only in part, by policy key. */
+  policyWarnings(): ReadonlyMap<string, string> {
+    return this.warnings;
+  }
+
+  apply(change: ConfigChange): ModelChange[] {
+    const dirty: Dirty = { pods: new Set(), services: new Set(), authorizations: false };
+    for (const resource of change.upserted) this.markDirty(dirty, this.index.upsert(resource), resource);
+    for (const key of change.deleted) {
+      const previous = this.index.delete(key);
+      if (previous) this.markDirty(dirty, previous, undefined);
+    }
+    const changes = this.regenerate(dirty);
+    for (const c of changes) for (const listener of this.listeners) listener(c);
+    return changes;
+  }
+
+  private podsIn(namespace: string | undefined): string[] {
+    return this.index.list('Pod', namespace).map((p) => resourceKey(p));
+  }
+
+  private markDirty(dirty: Dirty, before: Resource | undefined, after: Resource | undefined): void {
+    const r = (after ?? before) as Resource;
+    const ns = r.metadata.namespace;
+    switch (r.kind) {
+      case 'Pod':
+        dirty.pods.add(resourceKey(r));
+        break;
+      case 'Service':
+        dirty.services.add(resourceKey(r));
+        for (const p of this.podsIn(ns)) dirty.pods.add(p);
+        break;
+      case 'Namespace':
+        for (const p of this.podsIn(r.metadata.name)) dirty.pods.add(p);
+        for (const s of this.index.list('Service', r.metadata.name)) dirty.services.add(resourceKey(s));
+        break;
+      default:
+        if (isPolicyKind(r.kind)) {
+          dirty.authorizations = true;
+          // Selector policies are listed on the workloads they select; root namespace ones on all.
+          for (const p of this.podsIn(ns === this.mesh.rootNamespace ? undefined : ns)) dirty.pods.add(p);
+        } else if (r.kind === 'Gateway') {
+          for (const p of this.podsIn(undefined)) dirty.pods.add(p);
+          for (const s of this.index.list('Service')) dirty.services.add(resourceKey(s));
+        }
+    }
+  }
+
+  private regenerate(dirty: Dirty): ModelChange[] {
+    const addressNames = new Set<string>();
+    const authzNames = new Set<string>();
+    const addresses = this.resources.get(ADDRESS_TYPE) as Map<string, GeneratedResource>;
+    const policies = dirty.pods.size > 0 || dirty.authorizations ? this.policyIndex() : undefined;
+    for (const key of dirty.pods) {
+      const [, namespace = '', name = ''] = key.split('/');
+      const pod = this.index.pod(namespace, name);
+      const message = pod && policies ? buildWorkload({ index: this.index, mesh: this.mesh, policiesFor: policies }, pod) : undefined;
+      this.setAddress(addresses, key, message ? workloadUid(this.mesh, pod as Pod) : undefined, message ? { workload: message } : undefined, pod ? podIps(pod) : [], addressNames);
+    }
+    for (const key of dirty.services) {
+      const [, namespace = '', name = ''] = key.split('/');
+      const svc = this.index.service(namespace, name);
+      const message = svc ? buildService(this.index, this.mesh, svc) : undefined;
+      const vips = svc?.spec.clusterIP && svc.spec.clusterIP !== 'None' ? [svc.spec.clusterIP] : [];
+      this.setAddress(addresses, key, svc && message ? serviceName(this.mesh, svc) : undefined, message ? { service: message } : undefined, vips, addressNames);
+    }
+    if (dirty.authorizations) this.regenerateAuthorizations(authzNames);
+    const changes: ModelChange[] = [];
+    if (addressNames.size > 0) changes.push({ typeUrl: ADDRESS_TYPE, names: addressNames });
+    if (authzNames.size > 0) changes.push({ typeUrl: AUTHORIZATION_TYPE, names: authzNames });
+    return changes;
+  }
+
+  private setAddress(store: Map<string, GeneratedResource>, sourceKey: string, name: string | undefined, message: AddressMessage | undefined, ips: string[], changed: Set<string>): void {
+    const previousName = this.addressOf.get(sourceKey);
+    if (previousName !== undefined && previousName !== name) {
+      store.delete(previousName);
+      this.addressOf.delete(sourceKey);
+      changed.add(previousName);
+    }
+    if (name === undefined || message === undefined) return;
+    const aliases = ips.map((ip) => `${this.mesh.network}/${ip}`);
+    if (this.store(store, name, this.encode('istio.workload.Address', message), aliases)) changed.add(name);
+    this.addressOf.set(sourceKey, name);
+  }
+
+  /** Stores a resource; true when its bytes changed. */
+  private store(store: Map<string, GeneratedResource>, name: string, body: Uint8Array, aliases: string[]): boolean {
+    const version = createHash('sha256').update(body).digest('hex').slice(0, 16);
+    if (store.get(name)?.version === version) return false;
+    store.set(name, { name, version, body, aliases });
+    return true;
+  }
+
+  /** Which ztunnel-enforced policies (converted PeerAuthentication included) apply to a pod. */
+  private policyIndex(): (pod: Pod) => string[] {
+    const root = this.mesh.rootNamespace;
+    const selectorPolicies = authorizationInputs(this.index).filter((p) => !p.hasTargetRefs && !isSelectorEmpty(p.selector) && (p.action === 'ALLOW' || p.action === 'DENY'));
+    const peerView = peerAuthenticationView(peerAuthenticationInputs(this.index), root);
+    return (pod) => {
+      const ns = pod.metadata.namespace ?? 'default';
+      const keys = selectorPolicies
+        .filter((p) => (p.namespace === ns || p.namespace === root) && selectorMatches({ matchLabels: p.selector?.matchLabels ?? {} }, pod.metadata.labels))
+        .map((p) => `${p.namespace}/${p.name}`);
+      keys.push(...peerAuthenticationKeysFor(peerView, root, ns, pod.metadata.labels));
+      return keys.sort();
+    };
+  }
+
+  private regenerateAuthorizations(changed: Set<string>): void {
+    const store = this.resources.get(AUTHORIZATION_TYPE) as Map<string, GeneratedResource>;
+    const root = this.mesh.rootNamespace;
+    const wanted = new Map<string, AuthorizationMessage>();
+    this.warnings.clear();
+    for (const input of authorizationInputs(this.index)) {
+      const { authorization, warning } = convertAuthorizationPolicy(input, root);
+      const key = `${input.namespace}/${input.name}`;
+      if (warning) this.warnings.set(`AuthorizationPolicy/${key}`, warning);
+      if (authorization) wanted.set(key, authorization);
+    }
+    wanted.set(`${root}/${STATIC_STRICT_NAME}`, staticStrictPolicy(root));
+    const peers = peerAuthenticationInputs(this.index);
+    const view = peerAuthenticationView(peers, root);
+    for (const pa of peers) {
+      if (Object.keys(pa.portLevel).length === 0 || !pa.selector) continue;
+      const converted = convertPortLevel(pa, view.parentMode(pa.namespace));
+      if (converted) wanted.set(`${pa.namespace}/${convertedName(pa.name)}`, converted);
+    }
+    for (const name of [...store.keys()]) {
+      if (!wanted.has(name)) {
+        store.delete(name);
+        changed.add(name);
+      }
+    }
+    for (const [name, message] of wanted) {
+      if (this.store(store, name, this.encode('istio.security.Authorization', message), [])) changed.add(name);
+    }
+    this.logger.debug({ policies: wanted.size }, 'authorizations regenerated');
+  }
+}
+
+function isPolicyKind(kind: string): boolean {
+  return kind === 'AuthorizationPolicy' || kind === 'PeerAuthentication';
+}

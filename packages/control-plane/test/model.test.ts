@@ -1,0 +1,163 @@
+// The mesh model with the real protobuf encoder: what ztunnels receive for pods, Services and
+// policies, and that a change announces only the resources whose bytes changed (O(change)).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseResources, resourceKey } from '@ambit/api';
+import { silentLogger } from '@ambit/core';
+import { decodeMessage, encodeMessage, type workload, type security } from '@ambit/xds-types';
+import { ADDRESS_TYPE, AUTHORIZATION_TYPE, MeshModel } from '../src/model/model.ts';
+import { DEFAULT_MESH } from '../src/model/mesh.ts';
+import { identitiesOnNode } from '../src/model/identities.ts';
+
+function resources(text: string) {
+  const { resources, problems } = parseResources([{ path: 'test.yaml', text }]);
+  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  return resources;
+}
+
+const CLUSTER = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: prod, labels: { istio.io/dataplane-mode: ambient } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: legacy }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web-0, namespace: prod, labels: { app: web } }
+spec:
+  nodeName: node-1
+  serviceAccountName: web
+  containers: [{ name: c, image: x, ports: [{ name: http, containerPort: 8080 }] }]
+status:
+  podIP: 10.244.1.5
+  conditions: [{ type: Ready, status: "True" }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: db-0, namespace: prod, labels: { app: db, istio.io/dataplane-mode: none } }
+spec:
+  nodeName: node-2
+  containers: [{ name: c, image: x }]
+status:
+  podIP: 10.244.2.7
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: old-0, namespace: legacy, labels: { app: old } }
+spec:
+  nodeName: node-2
+  containers: [{ name: c, image: x }]
+status:
+  podIP: 10.244.2.8
+  conditions: [{ type: Ready, status: "True" }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: prod }
+spec:
+  clusterIP: 10.96.0.20
+  selector: { app: web }
+  ports: [{ name: http, port: 80, targetPort: http }]
+`;
+
+function model() {
+  const m = new MeshModel(DEFAULT_MESH, encodeMessage, silentLogger);
+  m.apply({ upserted: resources(CLUSTER), deleted: [] });
+  return m;
+}
+
+function address(m: MeshModel, name: string): workload.Address {
+  const r = m.resourcesOf(ADDRESS_TYPE).get(name);
+  assert.ok(r, `no address ${name}`);
+  return decodeMessage<workload.Address>('istio.workload.Address', r.body);
+}
+
+test('an enrolled pod is an HBONE workload with identity, node, services and health', () => {
+  const w = address(model(), 'Kubernetes//Pod/prod/web-0').workload;
+  assert.ok(w);
+  assert.equal(w.name, 'web-0');
+  assert.equal(w.namespace, 'prod');
+  assert.deepEqual([...w.addresses[0]!], [10, 244, 1, 5]);
+  assert.equal(w.tunnel_protocol, 'HBONE');
+  assert.equal(w.service_account, 'web');
+  assert.equal(w.trust_domain, '', 'the default trust domain is elided');
+  assert.equal(w.node, 'node-1');
+  assert.equal(w.status, 'HEALTHY');
+  assert.deepEqual(w.services['prod/web.prod.svc.cluster.local']?.ports.map((p) => [p.service_port, p.target_port]), [[80, 8080]], 'named target port resolved');
+});
+
+test('opted-out and unenrolled pods are sent without HBONE; not-ready pods are unhealthy', () => {
+  const m = model();
+  const db = address(m, 'Kubernetes//Pod/prod/db-0').workload;
+  assert.equal(db?.tunnel_protocol, 'NONE', 'istio.io/dataplane-mode=none on the pod wins over the namespace');
+  assert.equal(db?.service_account, '', 'default service account elided');
+  assert.equal(db?.status, 'UNHEALTHY');
+  assert.equal(address(m, 'Kubernetes//Pod/legacy/old-0').workload?.tunnel_protocol, 'NONE');
+});
+
+test('a Service carries hostname, VIP and ports, keyed namespace/hostname with an IP alias', () => {
+  const m = model();
+  const s = address(m, 'prod/web.prod.svc.cluster.local').service;
+  assert.equal(s?.hostname, 'web.prod.svc.cluster.local');
+  assert.deepEqual([...s!.addresses[0]!.address], [10, 96, 0, 20]);
+  assert.deepEqual(s?.ports.map((p) => [p.service_port, p.target_port]), [[80, 0]], 'a named target port is resolved per workload, not here');
+  assert.deepEqual(m.resourcesOf(ADDRESS_TYPE).get('prod/web.prod.svc.cluster.local')?.aliases, ['/10.96.0.20']);
+});
+
+test('a label change on one pod announces only that workload', () => {
+  const m = model();
+  const pod = resources(CLUSTER).find((r) => resourceKey(r) === 'Pod/legacy/old-0');
+  assert.ok(pod && pod.kind === 'Pod');
+  const changes = m.apply({ upserted: [{ ...pod, metadata: { ...pod.metadata, labels: { app: 'old', version: 'v2' } } }], deleted: [] });
+  assert.deepEqual(changes.map((c) => [c.typeUrl, [...c.names]]), [[ADDRESS_TYPE, ['Kubernetes//Pod/legacy/old-0']]]);
+  assert.deepEqual(m.apply({ upserted: [pod], deleted: [] }).length, 1);
+  assert.deepEqual(m.apply({ upserted: [pod], deleted: [] }), [], 're-applying the same state changes nothing');
+});
+
+test('enrolling a namespace re-announces its workloads; deleting a pod removes it', () => {
+  const m = model();
+  const changes = m.apply({ upserted: resources('apiVersion: v1\nkind: Namespace\nmetadata: { name: legacy, labels: { istio.io/dataplane-mode: ambient } }\n'), deleted: [] });
+  assert.deepEqual([...(changes[0]?.names ?? [])], ['Kubernetes//Pod/legacy/old-0']);
+  assert.equal(address(m, 'Kubernetes//Pod/legacy/old-0').workload?.tunnel_protocol, 'HBONE');
+  const removed = m.apply({ upserted: [], deleted: ['Pod/legacy/old-0'] });
+  assert.deepEqual([...(removed[0]?.names ?? [])], ['Kubernetes//Pod/legacy/old-0']);
+  assert.equal(m.resourcesOf(ADDRESS_TYPE).has('Kubernetes//Pod/legacy/old-0'), false);
+});
+
+test('policies: namespace and selector scope, listed on the workloads they select, static strict', () => {
+  const m = model();
+  const changes = m.apply({
+    upserted: resources(`
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: allow-frontend, namespace: prod }
+spec:
+  selector: { matchLabels: { app: web } }
+  action: ALLOW
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/prod/sa/frontend"] } }], to: [{ operation: { ports: ["8080"] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: STRICT } }
+`),
+    deleted: [],
+  });
+  const authz = m.resourcesOf(AUTHORIZATION_TYPE);
+  assert.deepEqual([...authz.keys()].sort(), ['istio-system/istio_converted_static_strict', 'prod/allow-frontend']);
+  const policy = decodeMessage<security.Authorization>('istio.security.Authorization', authz.get('prod/allow-frontend')!.body);
+  assert.equal(policy.scope, 'WORKLOAD_SELECTOR');
+  assert.equal(policy.action, 'ALLOW');
+  assert.deepEqual(address(m, 'Kubernetes//Pod/prod/web-0').workload?.authorization_policies, ['istio-system/istio_converted_static_strict', 'prod/allow-frontend']);
+  assert.deepEqual(address(m, 'Kubernetes//Pod/prod/db-0').workload?.authorization_policies, ['istio-system/istio_converted_static_strict']);
+  assert.ok(changes.some((c) => c.typeUrl === AUTHORIZATION_TYPE));
+});
+
+test('identities on a node are those of the pods scheduled there', () => {
+  const m = model();
+  assert.deepEqual([...identitiesOnNode(m.index, DEFAULT_MESH, 'node-2')].sort(), ['spiffe://cluster.local/ns/legacy/sa/default', 'spiffe://cluster.local/ns/prod/sa/default']);
+  assert.deepEqual([...identitiesOnNode(m.index, DEFAULT_MESH, 'node-1')], ['spiffe://cluster.local/ns/prod/sa/web']);
+});
