@@ -32,7 +32,11 @@ export function parseCertificate(input: unknown, code: SpiffeErrorCode, what: st
   let der: Uint8Array;
   if (typeof input === 'string') {
     if (input.length > MAX_CERT_BYTES * 2) throw spiffeError(code, `${what} is larger than ${MAX_CERT_BYTES} bytes`);
-    der = decodePem(input, 'CERTIFICATE', code);
+    try {
+      der = decodePem(input, 'CERTIFICATE', code);
+    } catch (cause) {
+      throw spiffeError(code, `${what}: ${(cause as Error).message}`, { cause });
+    }
   } else if (input instanceof Uint8Array) {
     der = input;
     checkDerEnvelope(der, code, what);
