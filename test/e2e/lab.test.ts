@@ -3,7 +3,9 @@
 // names through the lab's DNS server, and a second lab running beside the first.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import { parseResources } from '@ambit/api';
+import { formatProblem } from '@ambit/core';
 import { ambit, ambitJson, commandOutput, labName, leftovers, REPO } from './helpers.ts';
 
 interface Status {
@@ -139,6 +141,12 @@ describe('ambit lab with two nodes and the x/y/z cluster', () => {
     const text = await readFile(`/run/ambit/${LAB}/config/Pod.y.c.yaml`, 'utf8');
     assert.match(text, new RegExp(`podIP: ${pod?.ip.replaceAll('.', '\\.')}`));
     assert.match(text, /type: Ready\n\s+status: "True"/);
+    // Every object the lab writes must read back cleanly, as the control plane reads it (YAML 1.1:
+    // a bare y would be a boolean).
+    const dir = `/run/ambit/${LAB}/config`;
+    const files = await Promise.all((await readdir(dir)).filter((f) => f.endsWith('.yaml') && !f.startsWith('EndpointSlice.')).map(async (f) => ({ path: `${dir}/${f}`, text: await readFile(`${dir}/${f}`, 'utf8') })));
+    assert.ok(files.length >= 20);
+    assert.deepEqual(parseResources(files).problems.filter((p) => p.severity === 'error').map(formatProblem), []);
     const slice = await readFile(`/run/ambit/${LAB}/config/EndpointSlice.y.c.yaml`, 'utf8');
     assert.match(slice, /kubernetes.io\/service-name: c/);
     assert.ok(slice.includes(pod?.ip ?? 'missing'));

@@ -81,7 +81,8 @@ export class ConfigWriter {
     for (const doc of documents) {
       const file = `${doc.name.replaceAll('/', '.')}.yaml`;
       keep.add(file);
-      const text = stringify(doc.object);
+      // YAML 1.1 rules, as Kubernetes reads YAML: strings like y, no, on are quoted.
+      const text = stringify(doc.object, { version: '1.1' });
       if (this.written.get(file) === text) continue;
       const tmp = join(this.dir, `.${file}.tmp`);
       await writeFile(tmp, text);

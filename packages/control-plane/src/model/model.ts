@@ -115,10 +115,23 @@ export class MeshModel {
     }
   }
 
+  /**
+   * The store of a type, copied once per change batch before its first mutation: a Map the xDS
+   * server has seen never changes underneath it (copy on write), so snapshots stay consistent.
+   */
+  private writable(typeUrl: string, copied: Set<string>): Map<string, GeneratedResource> {
+    if (!copied.has(typeUrl)) {
+      this.resources.set(typeUrl, new Map(this.resources.get(typeUrl)));
+      copied.add(typeUrl);
+    }
+    return this.resources.get(typeUrl) as Map<string, GeneratedResource>;
+  }
+
   private regenerate(dirty: Dirty): ModelChange[] {
     const addressNames = new Set<string>();
     const authzNames = new Set<string>();
-    const addresses = this.resources.get(ADDRESS_TYPE) as Map<string, GeneratedResource>;
+    const copied = new Set<string>();
+    const addresses = dirty.pods.size > 0 || dirty.services.size > 0 ? this.writable(ADDRESS_TYPE, copied) : new Map<string, GeneratedResource>();
     const policies = dirty.pods.size > 0 || dirty.authorizations ? this.policyIndex() : undefined;
     for (const key of dirty.pods) {
       const [, namespace = '', name = ''] = key.split('/');
@@ -133,7 +146,7 @@ export class MeshModel {
       const vips = svc?.spec.clusterIP && svc.spec.clusterIP !== 'None' ? [svc.spec.clusterIP] : [];
       this.setAddress(addresses, key, svc && message ? serviceName(this.mesh, svc) : undefined, message ? { service: message } : undefined, vips, addressNames);
     }
-    if (dirty.authorizations) this.regenerateAuthorizations(authzNames);
+    if (dirty.authorizations) this.regenerateAuthorizations(this.writable(AUTHORIZATION_TYPE, copied), authzNames);
     const changes: ModelChange[] = [];
     if (addressNames.size > 0) changes.push({ typeUrl: ADDRESS_TYPE, names: addressNames });
     if (authzNames.size > 0) changes.push({ typeUrl: AUTHORIZATION_TYPE, names: authzNames });
@@ -176,8 +189,7 @@ export class MeshModel {
     };
   }
 
-  private regenerateAuthorizations(changed: Set<string>): void {
-    const store = this.resources.get(AUTHORIZATION_TYPE) as Map<string, GeneratedResource>;
+  private regenerateAuthorizations(store: Map<string, GeneratedResource>, changed: Set<string>): void {
     const root = this.mesh.rootNamespace;
     const wanted = new Map<string, AuthorizationMessage>();
     this.warnings.clear();

@@ -1,0 +1,124 @@
+// The Ambit control plane (istiod's role): config source -> model -> Delta xDS on 15010 (plain)
+// and 15012 (TLS, with the CA's CreateCertificate), metrics and debug on 15014.
+// Configured by environment variables (settings.ts); logs go to stderr.
+import * as grpc from '@grpc/grpc-js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createLogger, errorMessage, formatProblem } from '@ambit/core';
+import { decodeMessage, encodeMessage } from '@ambit/xds-types';
+import { readSettings } from './settings.ts';
+import { DirectoryConfigSource } from './config/directory-source.ts';
+import { ADDRESS_TYPE, AUTHORIZATION_TYPE, MeshModel } from './model/model.ts';
+import { identitiesOnNode } from './model/identities.ts';
+import { DeltaAdsServer } from './xds/index.ts';
+import { CaService, NodeTokenAuthenticator, ServingCertificate } from './ca/index.ts';
+import { modelResourceSource } from './resource-source.ts';
+import { loadOrCreateAuthority } from './certificate-authority.ts';
+import { startMonitoringServer } from './monitoring-server.ts';
+
+const settings = readSettings(process.env);
+const logger = createLogger({ component: 'control-plane', format: settings.logFormat });
+process.on('unhandledRejection', (reason) => logger.error({ err: errorMessage(reason) }, 'unhandled rejection'));
+
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const model = new MeshModel(settings.mesh, (type, message) => encodeMessage(type, message), logger.child({ scope: 'model' }));
+const source = new DirectoryConfigSource({ dir: settings.configDir, logger: logger.child({ scope: 'config' }) });
+let configLoaded = false;
+await source.start((change) => {
+  const started = performance.now();
+  const changes = model.apply(change);
+  configLoaded = true;
+  logger.debug({ upserted: change.upserted.length, deleted: change.deleted.length, changed: changes.map((c) => c.names.size), ms: performance.now() - started }, 'config applied');
+});
+configLoaded = true;
+
+const nodeAuthenticator = settings.nodeCredentials ? new NodeTokenAuthenticator({ file: settings.nodeCredentials, logger: logger.child({ scope: 'credentials' }) }) : undefined;
+await nodeAuthenticator?.load();
+
+const authority = await loadOrCreateAuthority(settings.caDir, settings.mesh.trustDomain, logger);
+const ca = new CaService({
+  authority,
+  authenticator: nodeAuthenticator ?? { authenticate: async () => undefined },
+  directory: { identitiesOnNode: (node) => identitiesOnNode(model.index, settings.mesh, node) },
+  logger: logger.child({ scope: 'ca' }),
+  registry,
+  defaultTtlSeconds: settings.workloadCertTtlSeconds,
+  maxTtlSeconds: settings.maxWorkloadCertTtlSeconds,
+});
+
+const xds = new DeltaAdsServer({
+  source: modelResourceSource(model),
+  logger: logger.child({ scope: 'xds' }),
+  registry,
+  debounceMs: settings.debounceMs,
+  ...(nodeAuthenticator
+    ? {
+        authenticator: {
+          authenticate: async (metadata) => {
+            const caller = await nodeAuthenticator.authenticate(metadata);
+            return caller ? { subject: caller.subject, node: caller.node } : undefined;
+          },
+        },
+      }
+    : {}),
+});
+
+function bind(server: grpc.Server, port: number, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => server.bindAsync(`${settings.listenHost}:${port}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+}
+
+const service = xds.service();
+const plaintext = new grpc.Server();
+plaintext.addService(service.definition, service.implementation);
+await bind(plaintext, settings.plaintextPort, grpc.ServerCredentials.createInsecure());
+
+const serving = await ServingCertificate.obtain(ca, { logger: logger.child({ scope: 'serving-cert' }) });
+serving.startAutoRenew();
+const secure = new grpc.Server();
+secure.addService(service.definition, service.implementation);
+ca.register(secure);
+await bind(secure, settings.tlsPort, serving.renewableServerCredentials());
+
+function decodedResources(typeUrl: string, typeName: 'istio.workload.Address' | 'istio.security.Authorization'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, r] of model.resourcesOf(typeUrl)) out[name] = { version: r.version, resource: decodeMessage(typeName, r.body) };
+  return out;
+}
+
+await startMonitoringServer({
+  host: settings.listenHost,
+  port: settings.monitoringPort,
+  registry,
+  logger,
+  routes: {
+    ready: () => configLoaded,
+    debug: {
+      config_dump: () => ({
+        addresses: decodedResources(ADDRESS_TYPE, 'istio.workload.Address'),
+        authorizations: decodedResources(AUTHORIZATION_TYPE, 'istio.security.Authorization'),
+        policyStatus: Object.fromEntries(model.policyWarnings()),
+        configProblems: source.problems().map(formatProblem),
+        trustBundle: ca.trustBundle().roots,
+      }),
+      syncz: () => xds.clients(),
+    },
+  },
+});
+
+logger.info(
+  { plaintext: settings.plaintextPort, tls: settings.tlsPort, monitoring: settings.monitoringPort, configDir: settings.configDir, resources: model.resourcesOf(ADDRESS_TYPE).size },
+  'control plane ready',
+);
+
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down');
+  serving.stop();
+  await xds.close();
+  await source.close();
+  plaintext.forceShutdown();
+  secure.forceShutdown();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
