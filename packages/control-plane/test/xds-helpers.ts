@@ -3,7 +3,7 @@
 // on 127.0.0.1. Waiting is event-driven with deadlines (no sleeps).
 import * as grpc from '@grpc/grpc-js';
 import * as prom from 'prom-client';
-import type { Logger, LogFields } from '@ambit/core';
+import { waitFor, type Logger, type LogFields } from '@ambit/core';
 import { decodeMessage, encodeMessage, loadAdsServiceDefinition, TYPE_URL } from '@ambit/xds-types';
 import type { discovery } from '@ambit/xds-types';
 import { DeltaAdsServer, type DeltaAdsServerOptions } from '../src/xds/server.ts';
@@ -392,4 +392,9 @@ export async function metricValue(registry: prom.Registry, name: string, labels:
     if (Object.entries(labels).every(([k, val]) => String(l[k]) === val) && !('le' in l)) total += v.value;
   }
   return total;
+}
+
+/** Polls server-side state with a deadline (for state no client event announces). */
+export function eventually<T>(check: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
+  return waitFor(check, { timeoutMs, what, intervalMs: 2, maxIntervalMs: 20 });
 }
