@@ -1,6 +1,6 @@
 // Reading and writing Istio's plug-in CA directory (ca-cert.pem, ca-key.pem, cert-chain.pem,
 // root-cert.pem) plus Ambit's ambit-ca.json (the trust domain). Writes are atomic; the key is 0600.
-import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CODES, spiffeError } from './errors.ts';
 
@@ -68,4 +68,36 @@ export async function writePluginFiles(dir: string, files: PluginCaFiles): Promi
   await writeAtomic(join(dir, PLUGIN_FILES.certChain), files.certChainPem, 0o644);
   await writeAtomic(join(dir, PLUGIN_FILES.rootCert), files.rootCertPem, 0o644);
   if (files.trustDomain !== undefined) await writeAtomic(join(dir, META), `${JSON.stringify({ trustDomain: files.trustDomain }, null, 2)}\n`, 0o644);
+}
+
+export const ROOT_FILES = { cert: 'root-cert.pem', key: 'root-key.pem' } as const;
+
+async function refuseExisting(dir: string, names: string[]): Promise<void> {
+  for (const name of names) {
+    const exists = await access(join(dir, name)).then(
+      () => true,
+      () => false,
+    );
+    if (exists) throw spiffeError(CODES.caFiles, `${join(dir, name)} already exists; refusing to overwrite CA material`, { hint: 'choose another output directory or remove the old files first' });
+  }
+}
+
+/** Writes root-cert.pem and root-key.pem (0600) for later intermediates; never overwrites. */
+export async function writeRootFiles(dir: string, root: { certPem: string; keyPem: string }): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await refuseExisting(dir, [ROOT_FILES.cert, ROOT_FILES.key]);
+  await writeAtomic(join(dir, ROOT_FILES.key), root.keyPem, 0o600);
+  await writeAtomic(join(dir, ROOT_FILES.cert), root.certPem, 0o644);
+}
+
+export async function readRootFiles(dir: string): Promise<{ certPem: string; keyPem: string }> {
+  const [certPem, keyPem] = await Promise.all([readText(dir, ROOT_FILES.cert, false), readText(dir, ROOT_FILES.key, false)]);
+  return { certPem: certPem ?? '', keyPem: keyPem ?? '' };
+}
+
+/** Writes Istio's four plug-in CA files (ca-key.pem 0600); never overwrites. */
+export async function writeNewPluginFiles(dir: string, files: PluginCaFiles): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await refuseExisting(dir, Object.values(PLUGIN_FILES));
+  await writePluginFiles(dir, files);
 }
