@@ -19,11 +19,15 @@ export type {
 export type { WorkloadSelector, PolicyTargetReference, TargetKind } from './kinds/istio-common.ts';
 export type { PeerAuthentication, PeerAuthenticationSpec, MtlsMode } from './kinds/peer-authentication.ts';
 export type { NetworkPolicy, NetworkPolicySpec, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyIngressRule, NetworkPolicyEgressRule, IPBlock, PolicyType } from './kinds/network-policy.ts';
+export type { CalicoNetworkPolicy, CalicoNetworkPolicySpec, GlobalNetworkPolicy, GlobalNetworkPolicySpec, CalicoRule, CalicoEntityRule, CalicoAction, CalicoProtocol, CalicoPort, CalicoIcmp, CalicoPolicyType, CalicoServiceAccountMatch } from './kinds/calico-policy.ts';
 export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
 export type { ParseResult } from './parse.ts';
 export type { Problem } from '@ambit/core';
 
 export { effectivePolicyTypes } from './kinds/network-policy.ts';
+export { effectiveCalicoTypes, parseCalicoPort } from './kinds/calico-policy.ts';
+export { parseCalicoSelector, matchCalicoSelector } from './calico-selector.ts';
+export type { CalicoSelector, CalicoSelectorResult } from './calico-selector.ts';
 export { selectorMatches, isEmptySelector, formatSelector } from './selector.ts';
 export { parseResources } from './parse.ts';
 export { loadResourceFiles } from './load.ts';

@@ -7,6 +7,7 @@ import type { ServiceAccount } from './kinds/service-account.ts';
 import type { Service } from './kinds/service.ts';
 import type { PeerAuthentication } from './kinds/peer-authentication.ts';
 import type { NetworkPolicy } from './kinds/network-policy.ts';
+import type { CalicoNetworkPolicy, GlobalNetworkPolicy } from './kinds/calico-policy.ts';
 
 export type Resource =
   | Namespace
@@ -16,5 +17,7 @@ export type Resource =
   | Deployment
   | AuthorizationPolicy
   | PeerAuthentication
-  | NetworkPolicy;
+  | NetworkPolicy
+  | CalicoNetworkPolicy
+  | GlobalNetworkPolicy;
 export type ResourceKind = Resource['kind'];

@@ -3,6 +3,7 @@
 import { authorizationPolicyKind } from './authorization-policy.ts';
 import { deploymentKind } from './deployment.ts';
 import type { KindDef, KindShape } from './kind.ts';
+import { calicoNetworkPolicyKind, globalNetworkPolicyKind } from './calico-policy.ts';
 import { networkPolicyKind } from './network-policy.ts';
 import { peerAuthenticationKind } from './peer-authentication.ts';
 import { namespaceKind } from './namespace.ts';
@@ -20,6 +21,8 @@ export const KINDS: readonly KindDef<KindShape>[] = [
   authorizationPolicyKind,
   peerAuthenticationKind,
   networkPolicyKind,
+  calicoNetworkPolicyKind,
+  globalNetworkPolicyKind,
 ];
 
 const byKind = new Map<string, KindDef<KindShape>[]>();
