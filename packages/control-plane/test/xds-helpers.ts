@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as prom from 'prom-client';
 import { waitFor, type Logger, type LogFields } from '@ambit/core';
-import { decodeMessage, encodeMessage, loadAdsServiceDefinition, TYPE_URL } from '@ambit/xds-types';
+import { decodeMessage, encodeMessage, loadAdsServiceDefinition, protoRoot, TYPE_URL } from '@ambit/xds-types';
 import type { discovery } from '@ambit/xds-types';
 import { DeltaAdsServer, type DeltaAdsServerOptions } from '../src/xds/server.ts';
 import type { ClientInfo, ResourceChange, ResourceSnapshot, ResourceSource, XdsResource } from '../src/xds/types.ts';
@@ -207,6 +207,11 @@ interface Decoded {
   message: discovery.DeltaDiscoveryResponse;
 }
 
+/** google.protobuf.Value's string member as the loaded schema spells it (snake_case or protobufjs' camelCase). */
+function stringValueField(): string {
+  return 'string_value' in protoRoot().lookupType('google.protobuf.Value').fields ? 'string_value' : 'stringValue';
+}
+
 let clientConstructor: grpc.ServiceClientConstructor | undefined;
 
 /** An ADS client class whose deserializer also reports the size of each response on the wire. */
@@ -306,7 +311,7 @@ export class DeltaClient {
       message['node'] = {
         id: this.nodeId,
         cluster: 'Kubernetes',
-        metadata: { fields: Object.fromEntries(Object.entries(this.options.metadata ?? {}).map(([k, v]) => [k, { string_value: v }])) },
+        metadata: { fields: Object.fromEntries(Object.entries(this.options.metadata ?? {}).map(([k, v]) => [k, { [stringValueField()]: v }])) },
       };
     }
     this.sentFirst = true;

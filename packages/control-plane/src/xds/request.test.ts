@@ -72,4 +72,6 @@ test('node metadata Struct becomes JSON (nested values, lists, nulls)', () => {
   });
   assert.deepEqual(json, { s: 'x', n: 2, b: true, z: null, o: { k: 'v' }, l: [1, 'two'], bad: null });
   assert.deepEqual(structToJson(null), {});
+  // protobufjs' bundled struct.proto spells the members in camelCase.
+  assert.deepEqual(structToJson({ fields: { a: { kind: 'stringValue', stringValue: 'x' }, b: { numberValue: 3 } } }), { a: 'x', b: 3 });
 });

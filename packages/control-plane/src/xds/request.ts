@@ -62,25 +62,37 @@ function nameList(record: Record<string, unknown>, field: string): string[] {
   return names;
 }
 
-/** google.protobuf.Value in the xds-types conversion (`kind` names the member) -> JSON. */
+/** Value members, snake_case (as in struct.proto) and camelCase (protobufjs' bundled struct.proto). */
+const VALUE_MEMBERS: Record<string, 'null' | 'scalar' | 'struct' | 'list'> = {
+  null_value: 'null',
+  nullValue: 'null',
+  number_value: 'scalar',
+  numberValue: 'scalar',
+  string_value: 'scalar',
+  stringValue: 'scalar',
+  bool_value: 'scalar',
+  boolValue: 'scalar',
+  struct_value: 'struct',
+  structValue: 'struct',
+  list_value: 'list',
+  listValue: 'list',
+};
+
+/** google.protobuf.Value as decoded (`kind` names the set member) -> JSON. */
 export function valueToJson(value: unknown, depth = 0): unknown {
   if (!isRecord(value) || depth > 32) return null;
-  const kind = value['kind'];
-  switch (kind) {
-    case 'null_value':
-      return null;
-    case 'number_value':
-    case 'string_value':
-    case 'bool_value': {
-      const v = value[kind];
+  let member = typeof value['kind'] === 'string' ? value['kind'] : undefined;
+  if (member === undefined) member = Object.keys(value).find((k) => k in VALUE_MEMBERS && value[k] !== undefined && value[k] !== null);
+  if (member === undefined) return null;
+  const v = value[member];
+  switch (VALUE_MEMBERS[member]) {
+    case 'scalar':
       return typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : null;
-    }
-    case 'struct_value':
-      return structToJson(value['struct_value'], depth + 1);
-    case 'list_value': {
-      const list = value['list_value'];
-      const values = isRecord(list) && Array.isArray(list['values']) ? (list['values'] as unknown[]) : [];
-      return values.map((v) => valueToJson(v, depth + 1));
+    case 'struct':
+      return structToJson(v, depth + 1);
+    case 'list': {
+      const values = isRecord(v) && Array.isArray(v['values']) ? (v['values'] as unknown[]) : [];
+      return values.map((item) => valueToJson(item, depth + 1));
     }
     default:
       return null;
