@@ -16,7 +16,7 @@ describe('CA root rotation', () => {
     await h?.close();
   });
 
-  test('during a rotation both old- and new-signed leaves verify against the union; new ones chain to the new root', async () => {
+  test('through the three steps of ADR 0004: old- and new-signed leaves verify against the union, new ones chain to the new root', async () => {
     const oldRoot = h.authority.rootPem;
     const before = await h.call(h.client(), await h.request(WEB));
     assert.equal(before.ok, true);
@@ -26,10 +26,19 @@ describe('CA root rotation', () => {
     const next = await CertificateAuthority.createSelfSigned({ trustDomain: TD });
     const published: string[][] = [];
     const unsubscribe = h.service.onTrustBundleChange((bundle) => published.push([...bundle.roots]));
+
+    // Step 1 (ADR 0004): publish the union; the old CA still signs.
     const union = h.service.startRotation(next);
-    assert.equal(h.service.rotating, true);
+    assert.equal(h.service.rotationPhase, 'publishing');
     assert.deepEqual(union.roots, [oldRoot, next.rootPem]);
     assert.deepEqual(published, [[oldRoot, next.rootPem]]);
+    const published1 = await h.call(h.client(union.toPem()), await h.request(WEB));
+    assert.equal(published1.ok && published1.certChain.at(-1), oldRoot, 'still signed by the old root in step 1');
+
+    // Step 2: the new CA signs; the bundle stays the union.
+    assert.deepEqual(h.service.switchSigning().roots, [oldRoot, next.rootPem]);
+    assert.equal(h.service.rotationPhase, 'signing-new');
+    assert.equal(h.service.authority, next);
 
     // A client that has picked up the union bundle reaches the server and gets a new-root leaf.
     const during = await h.call(h.client(union.toPem()), await h.request(WEB));
@@ -49,6 +58,7 @@ describe('CA root rotation', () => {
     const finished = h.service.finishRotation();
     assert.deepEqual(finished.roots, [next.rootPem]);
     assert.equal(h.service.rotating, false);
+    assert.equal(h.service.rotationPhase, 'none');
     assert.equal((await verifyPeerChain(before.certChain, { bundle: finished })).ok, false, 'old leaves are no longer trusted');
     assert.equal((await verifyPeerChain(during.certChain, { bundle: finished, expectedIdentity: WEB })).ok, true);
     unsubscribe();
@@ -66,13 +76,17 @@ describe('CA root rotation', () => {
     assert.equal(stale.ok, false);
   });
 
-  test('a rotation to another trust domain, or a second one at once, is refused', async () => {
+  test('steps out of order, a second rotation or another trust domain are refused', async () => {
     const foreign = await CertificateAuthority.createSelfSigned({ trustDomain: 'other.example' });
     assert.throws(() => h.service.startRotation(foreign), (e: unknown) => e instanceof AmbitError && e.code === 'AMBIT_CA_ROTATION' && /other.example/.test(e.message));
     assert.throws(() => h.service.finishRotation(), /no root rotation is in progress/);
     const next = await CertificateAuthority.createSelfSigned({ trustDomain: TD });
     h.service.startRotation(next);
-    assert.throws(() => h.service.startRotation(next), /already in progress/);
+    assert.throws(() => h.service.startRotation(next), /already in progress \(publishing\)/);
+    assert.throws(() => h.service.finishRotation(), /signing has not switched to the new CA yet/);
+    h.service.switchSigning();
+    assert.throws(() => h.service.switchSigning(), /already switched/);
     h.service.finishRotation();
+    assert.deepEqual(h.service.trustBundle().roots, [next.rootPem]);
   });
 });

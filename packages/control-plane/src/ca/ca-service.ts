@@ -53,6 +53,8 @@ export const REFUSAL_REASONS = [
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
+export type RotationPhase = 'none' | 'publishing' | 'signing-new';
+
 export interface CaServiceOptions {
   authority: CertificateAuthority;
   authenticator: CallerAuthenticator;
@@ -189,8 +191,8 @@ export class CaService {
   readonly #logger: Logger;
   readonly #metrics: CaMetrics;
   #authority: CertificateAuthority;
-  /** The CA that signed before the rotation in progress, if one is. */
-  #previous: CertificateAuthority | undefined;
+  /** The rotation in progress, if one is. */
+  #rotation: { previous: CertificateAuthority; next: CertificateAuthority; switched: boolean } | undefined;
   #bundle: TrustBundle;
   readonly #bundleListeners = new Set<(bundle: TrustBundle) => void>();
 
@@ -229,39 +231,71 @@ export class CaService {
     return () => this.#bundleListeners.delete(listener);
   }
 
+  /**
+   * Where a root rotation stands (docs/adr/0004-ca-root-rotation.md):
+   * `none`; `publishing` (union published, old CA still signs); `signing-new` (new CA signs, union kept).
+   */
+  get rotationPhase(): RotationPhase {
+    if (this.#rotation === undefined) return 'none';
+    return this.#rotation.switched ? 'signing-new' : 'publishing';
+  }
+
   /** True between startRotation and finishRotation. */
   get rotating(): boolean {
-    return this.#previous !== undefined;
+    return this.#rotation !== undefined;
   }
 
   /**
-   * Starts a root rotation (docs/adr/0004-ca-root-rotation.md): from now on `next` signs every
-   * certificate, and the published bundle is the union of the old bundle and next's roots, so peers
-   * holding old-signed and new-signed leaves keep trusting each other until finishRotation.
+   * ADR 0004 step 1: publish the union of the current bundle and `next`'s roots; the current CA
+   * keeps signing. Wait until every node has loaded the union, then call switchSigning().
+   * With `{ switchSigning: true }` both happen at once (tests, a fresh lab with no node running).
    */
-  startRotation(next: CertificateAuthority): TrustBundle {
+  startRotation(next: CertificateAuthority, options: { switchSigning?: boolean } = {}): TrustBundle {
     if (next.trustDomain !== this.trustDomain) {
       throw caError(CA_CODES.rotation, `the new CA is for trust domain ${show(next.trustDomain)}, the mesh's is ${show(this.trustDomain)}`, {
         hint: 'a root rotation keeps the trust domain; create the new CA with the same one',
       });
     }
-    if (this.#previous !== undefined) {
-      throw caError(CA_CODES.rotation, 'a root rotation is already in progress', { hint: 'finishRotation() first, once every workload holds a new certificate' });
+    if (this.#rotation !== undefined) {
+      throw caError(CA_CODES.rotation, `a root rotation is already in progress (${this.rotationPhase})`, {
+        hint: 'finishRotation() first, once no leaf signed by the old CA is in use',
+      });
     }
-    this.#previous = this.#authority;
-    this.#authority = next;
+    this.#rotation = { previous: this.#authority, next, switched: false };
+    this.#logger.info({ oldRoot: fingerprint(this.#authority.rootPem), newRoot: fingerprint(next.rootPem) }, 'CA root rotation started: publishing old and new roots');
     this.#setBundle(this.#bundle.merge(next.bundle));
-    this.#logger.info({ oldRoot: fingerprint(this.#previous.rootPem), newRoot: fingerprint(next.rootPem), roots: this.#bundle.size }, 'CA root rotation started: new CA signs, bundle holds both roots');
+    if (options.switchSigning) this.switchSigning();
     return this.#bundle;
   }
 
-  /** Ends the rotation: the bundle keeps only the new CA's roots. Call when no old-signed leaf is still in use. */
+  /** ADR 0004 step 2: the new CA signs every certificate from now on; the bundle stays the union. */
+  switchSigning(): TrustBundle {
+    const rotation = this.#rotation;
+    if (rotation === undefined) throw caError(CA_CODES.rotation, 'no root rotation is in progress', { hint: 'startRotation(next) starts one' });
+    if (rotation.switched) throw caError(CA_CODES.rotation, 'signing already switched to the new CA', { hint: 'finishRotation() is the next step' });
+    rotation.switched = true;
+    this.#authority = rotation.next;
+    this.#logger.info({ newRoot: fingerprint(rotation.next.rootPem) }, 'CA root rotation: the new CA signs now');
+    // Same bundle, new signer: listeners (the serving certificate) renew from the new CA.
+    this.#setBundle(this.#bundle);
+    return this.#bundle;
+  }
+
+  /**
+   * ADR 0004 step 3: the bundle keeps only the new CA's roots. Call once every leaf signed by the
+   * old CA has expired (the maximum workload TTL plus skew after switchSigning).
+   */
   finishRotation(): TrustBundle {
-    const previous = this.#previous;
-    if (previous === undefined) throw caError(CA_CODES.rotation, 'no root rotation is in progress', { hint: 'startRotation(next) starts one' });
-    this.#previous = undefined;
-    this.#setBundle(this.#authority.bundle);
-    this.#logger.info({ droppedRoot: fingerprint(previous.rootPem), roots: this.#bundle.size }, 'CA root rotation finished: old root dropped from the bundle');
+    const rotation = this.#rotation;
+    if (rotation === undefined) throw caError(CA_CODES.rotation, 'no root rotation is in progress', { hint: 'startRotation(next) starts one' });
+    if (!rotation.switched) {
+      throw caError(CA_CODES.rotation, 'signing has not switched to the new CA yet; dropping the old root now would orphan every certificate in use', {
+        hint: 'switchSigning() first, then wait for the old leaves to expire',
+      });
+    }
+    this.#rotation = undefined;
+    this.#setBundle(this.#bundle.without(rotation.previous.bundle.roots.filter((root) => !rotation.next.bundle.has(root))));
+    this.#logger.info({ droppedRoot: fingerprint(rotation.previous.rootPem), roots: this.#bundle.size }, 'CA root rotation finished: old root dropped from the bundle');
     return this.#bundle;
   }
 

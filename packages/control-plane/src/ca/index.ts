@@ -10,6 +10,7 @@ export {
   type CreateCertificateResult,
   type IdentityDirectory,
   type RefusalReason,
+  type RotationPhase,
 } from './ca-service.ts';
 export {
   NodeTokenAuthenticator,
