@@ -20,6 +20,8 @@ export type { WorkloadSelector, PolicyTargetReference, TargetKind } from './kind
 export type { PeerAuthentication, PeerAuthenticationSpec, MtlsMode } from './kinds/peer-authentication.ts';
 export type { NetworkPolicy, NetworkPolicySpec, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyIngressRule, NetworkPolicyEgressRule, IPBlock, PolicyType } from './kinds/network-policy.ts';
 export type { CalicoNetworkPolicy, CalicoNetworkPolicySpec, GlobalNetworkPolicy, GlobalNetworkPolicySpec, CalicoRule, CalicoEntityRule, CalicoAction, CalicoProtocol, CalicoPort, CalicoIcmp, CalicoPolicyType, CalicoServiceAccountMatch } from './kinds/calico-policy.ts';
+export type { Gateway, GatewaySpec, GatewayListener, GatewayAddress, ListenerProtocol, AllowedRoutes } from './kinds/gateway.ts';
+export type { HTTPRoute, HTTPRouteSpec, HTTPRouteRule, HTTPRouteMatch, HTTPRouteFilter, HTTPBackendRef, BackendObjectReference, ParentReference, HTTPHeader, HTTPHeaderFilter, HTTPPathModifier, HTTPMethod, PathMatchType, ValueMatchType } from './kinds/http-route.ts';
 export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
 export type { ParseResult } from './parse.ts';
 export type { Problem } from '@ambit/core';

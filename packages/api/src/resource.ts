@@ -8,6 +8,8 @@ import type { Service } from './kinds/service.ts';
 import type { PeerAuthentication } from './kinds/peer-authentication.ts';
 import type { NetworkPolicy } from './kinds/network-policy.ts';
 import type { CalicoNetworkPolicy, GlobalNetworkPolicy } from './kinds/calico-policy.ts';
+import type { Gateway } from './kinds/gateway.ts';
+import type { HTTPRoute } from './kinds/http-route.ts';
 
 export type Resource =
   | Namespace
@@ -19,5 +21,7 @@ export type Resource =
   | PeerAuthentication
   | NetworkPolicy
   | CalicoNetworkPolicy
-  | GlobalNetworkPolicy;
+  | GlobalNetworkPolicy
+  | Gateway
+  | HTTPRoute;
 export type ResourceKind = Resource['kind'];

@@ -3,6 +3,8 @@
 import { authorizationPolicyKind } from './authorization-policy.ts';
 import { deploymentKind } from './deployment.ts';
 import type { KindDef, KindShape } from './kind.ts';
+import { httpRouteKind } from './http-route.ts';
+import { gatewayKind } from './gateway.ts';
 import { calicoNetworkPolicyKind, globalNetworkPolicyKind } from './calico-policy.ts';
 import { networkPolicyKind } from './network-policy.ts';
 import { peerAuthenticationKind } from './peer-authentication.ts';
@@ -23,6 +25,8 @@ export const KINDS: readonly KindDef<KindShape>[] = [
   networkPolicyKind,
   calicoNetworkPolicyKind,
   globalNetworkPolicyKind,
+  gatewayKind,
+  httpRouteKind,
 ];
 
 const byKind = new Map<string, KindDef<KindShape>[]>();
