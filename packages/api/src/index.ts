@@ -22,6 +22,7 @@ export type { NetworkPolicy, NetworkPolicySpec, NetworkPolicyPeer, NetworkPolicy
 export type { CalicoNetworkPolicy, CalicoNetworkPolicySpec, GlobalNetworkPolicy, GlobalNetworkPolicySpec, CalicoRule, CalicoEntityRule, CalicoAction, CalicoProtocol, CalicoPort, CalicoIcmp, CalicoPolicyType, CalicoServiceAccountMatch } from './kinds/calico-policy.ts';
 export type { Gateway, GatewaySpec, GatewayListener, GatewayAddress, ListenerProtocol, AllowedRoutes } from './kinds/gateway.ts';
 export type { HTTPRoute, HTTPRouteSpec, HTTPRouteRule, HTTPRouteMatch, HTTPRouteFilter, HTTPBackendRef, BackendObjectReference, ParentReference, HTTPHeader, HTTPHeaderFilter, HTTPPathModifier, HTTPMethod, PathMatchType, ValueMatchType } from './kinds/http-route.ts';
+export type { DestinationRule, DestinationRuleSpec, TrafficPolicy, OutlierDetection, ConnectionPoolSettings, Subset } from './kinds/destination-rule.ts';
 export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
 export type { ParseResult } from './parse.ts';
 export type { Problem } from '@ambit/core';

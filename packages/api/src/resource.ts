@@ -10,6 +10,7 @@ import type { NetworkPolicy } from './kinds/network-policy.ts';
 import type { CalicoNetworkPolicy, GlobalNetworkPolicy } from './kinds/calico-policy.ts';
 import type { Gateway } from './kinds/gateway.ts';
 import type { HTTPRoute } from './kinds/http-route.ts';
+import type { DestinationRule } from './kinds/destination-rule.ts';
 
 export type Resource =
   | Namespace
@@ -23,5 +24,6 @@ export type Resource =
   | CalicoNetworkPolicy
   | GlobalNetworkPolicy
   | Gateway
-  | HTTPRoute;
+  | HTTPRoute
+  | DestinationRule;
 export type ResourceKind = Resource['kind'];

@@ -3,6 +3,7 @@
 import { authorizationPolicyKind } from './authorization-policy.ts';
 import { deploymentKind } from './deployment.ts';
 import type { KindDef, KindShape } from './kind.ts';
+import { destinationRuleKind } from './destination-rule.ts';
 import { httpRouteKind } from './http-route.ts';
 import { gatewayKind } from './gateway.ts';
 import { calicoNetworkPolicyKind, globalNetworkPolicyKind } from './calico-policy.ts';
@@ -27,6 +28,7 @@ export const KINDS: readonly KindDef<KindShape>[] = [
   globalNetworkPolicyKind,
   gatewayKind,
   httpRouteKind,
+  destinationRuleKind,
 ];
 
 const byKind = new Map<string, KindDef<KindShape>[]>();
