@@ -118,6 +118,9 @@ export async function createLeafCertificate(options: {
   publicKey: CryptoKey;
   identity: string;
   ttlSeconds: number;
+  /** Extra SANs for a server certificate (the control plane's 15012 certificate); workloads have none. */
+  dnsNames?: readonly string[] | undefined;
+  ipAddresses?: readonly string[] | undefined;
 }): Promise<x509.X509Certificate> {
   const { notBefore, notAfter } = validity(options.ttlSeconds, options.issuer);
   return x509.X509CertificateGenerator.create({
@@ -134,7 +137,14 @@ export async function createLeafCertificate(options: {
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
       await authorityKeyId(options.issuer),
-      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: options.identity }], true),
+      new x509.SubjectAlternativeNameExtension(
+        [
+          { type: 'url', value: options.identity },
+          ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+          ...(options.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+        ],
+        true,
+      ),
     ],
   });
 }

@@ -1,5 +1,6 @@
 // The mesh CA: signs workload certificates with a self-signed root or a plug-in intermediate, and
 // publishes the trust bundle (which may hold several roots during a rotation, docs/adr/0004).
+import { isIP } from 'node:net';
 import { AmbitError } from '@ambit/core';
 import { CODES, spiffeError } from './errors.ts';
 import { decodePemBlocks, encodePem } from './pem.ts';
@@ -131,8 +132,18 @@ export class CertificateAuthority {
     });
   }
 
-  /** Issues a workload certificate for `identity` (a SPIFFE ID in this CA's trust domain). */
-  async sign(options: { publicKey: CryptoKey; identity: string; ttlSeconds: number }): Promise<IssuedChain> {
+  /**
+   * Issues a workload certificate for `identity` (a SPIFFE ID in this CA's trust domain).
+   * `dnsNames` / `ipAddresses` add SANs for a server certificate (the control plane's own on 15012,
+   * which clients may check by host name); the SPIFFE ID stays the only URI SAN.
+   */
+  async sign(options: {
+    publicKey: CryptoKey;
+    identity: string;
+    ttlSeconds: number;
+    dnsNames?: readonly string[] | undefined;
+    ipAddresses?: readonly string[] | undefined;
+  }): Promise<IssuedChain> {
     const id = parseSpiffeId(options.identity);
     if (id.trustDomain !== this.trustDomain) {
       throw spiffeError(CODES.badRequest, `cannot sign ${id.uri}: it is not in this CA's trust domain "${this.trustDomain}"`);
@@ -148,6 +159,8 @@ export class CertificateAuthority {
       publicKey: key,
       identity: id.uri,
       ttlSeconds: checkTtl(options.ttlSeconds, 'ttlSeconds'),
+      dnsNames: checkDnsNames(options.dnsNames),
+      ipAddresses: checkIpAddresses(options.ipAddresses),
     });
     return { certChain: [certPem(leaf), ...this.chainPem], notBefore: leaf.notBefore, notAfter: leaf.notAfter };
   }
@@ -169,6 +182,22 @@ export class CertificateAuthority {
       throw spiffeError(expired ? CODES.caExpired : CODES.caChain, `the CA's certificate chain does not verify: ${check.reason}`);
     }
   }
+}
+
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+
+function checkDnsNames(names: readonly string[] | undefined): readonly string[] | undefined {
+  for (const name of names ?? []) {
+    if (typeof name !== 'string' || !DNS_NAME.test(name)) throw spiffeError(CODES.badRequest, `cannot sign: ${JSON.stringify(name)} is not a lower-case DNS name`);
+  }
+  return names;
+}
+
+function checkIpAddresses(addresses: readonly string[] | undefined): readonly string[] | undefined {
+  for (const address of addresses ?? []) {
+    if (typeof address !== 'string' || isIP(address) === 0) throw spiffeError(CODES.badRequest, `cannot sign: ${JSON.stringify(address)} is not an IP address`);
+  }
+  return addresses;
 }
 
 /** Orders cert-chain.pem into [ca-cert, ..., root] and ends it at a root of root-cert.pem. */
