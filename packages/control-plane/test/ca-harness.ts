@@ -115,7 +115,7 @@ export async function startHarness(options: { renewable?: boolean; maxTtlSeconds
     registry,
     ...(options.maxTtlSeconds === undefined ? {} : { maxTtlSeconds: options.maxTtlSeconds }),
   });
-  const serving = await ServingCertificate.obtain(service, { logger });
+  const serving = await ServingCertificate.obtain(service, { logger, ipAddresses: ['127.0.0.1'] });
   const server = new grpc.Server();
   service.register(server);
   const credentials = options.renewable ? serving.renewableServerCredentials() : serving.serverCredentials();

@@ -2,6 +2,7 @@
 // do not trust the mesh root cannot connect, and clients need no certificate of their own.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { status } from '@grpc/grpc-js';
 import { CertificateAuthority, TrustBundle, verifyPeerChain } from '@ambit/spiffe';
@@ -45,6 +46,22 @@ describe('15012 TLS', () => {
     const check = await verifyPeerChain(chain, { bundle: h.service.trustBundle(), expectedIdentity: istiodIdentity(TD), purpose: 'server' });
     assert.deepEqual(check.ok, true, check.ok ? '' : check.reason);
     assert.equal(h.serving.identity, `spiffe://${TD}/ns/istio-system/sa/istiod`);
+  });
+
+  test('the certificate also names istiod.istio-system.svc and the address, for host-name checking clients', async () => {
+    const [leaf] = await presentedChain(h.port);
+    const san = new X509Certificate(leaf as string).subjectAltName ?? '';
+    assert.equal(san, `URI:${istiodIdentity(TD)}, DNS:${ISTIOD_HOST}, DNS:${ISTIOD_HOST}.${TD}, IP Address:127.0.0.1`);
+    for (const servername of [ISTIOD_HOST, undefined]) {
+      const authorized = await new Promise<boolean>((resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port: h.port, ca: h.service.trustBundle().toPem(), ALPNProtocols: ['h2'], ...(servername ? { servername } : {}) }, () => {
+          resolve(s.authorized);
+          s.destroy();
+        });
+        s.once('error', reject);
+      });
+      assert.equal(authorized, true, `default host-name check with ${servername ?? 'the IP address'}`);
+    }
   });
 
   test('a client trusting the mesh root connects without a certificate of its own', async () => {

@@ -300,7 +300,7 @@ export class CaService {
   }
 
   /** Signs for the control plane itself (its serving certificate); no caller checks, logged, not counted as CSRs. */
-  async issue(options: { publicKey: CryptoKey; identity: string; ttlSeconds: number }): Promise<IssuedChain> {
+  async issue(options: { publicKey: CryptoKey; identity: string; ttlSeconds: number; dnsNames?: readonly string[]; ipAddresses?: readonly string[] }): Promise<IssuedChain> {
     const issued = await this.#authority.sign({ ...options, ttlSeconds: Math.min(options.ttlSeconds, this.maxTtlSeconds) });
     this.#logger.info({ caller: 'control-plane', identity: options.identity, notAfter: issued.notAfter.toISOString() }, 'CA issued a certificate to the control plane');
     return issued;

@@ -3,10 +3,10 @@
 // Clients are not asked for certificates (a ztunnel has none before its first); they authenticate
 // with a bearer credential in the call metadata instead.
 //
-// The certificate carries only that URI SAN: CertificateAuthority.sign() of @ambit/spiffe issues
-// X.509-SVIDs with exactly one URI SAN. So clients check the server by its SPIFFE ID (a custom
-// checkServerIdentity) instead of by DNS name; the channel still sends istiod.istio-system.svc as
-// SNI, and a DNS SAN (plus the lab address as an IP SAN) can be added once sign() accepts them.
+// The certificate carries that SPIFFE ID as its URI SAN plus DNS SANs (istiod.istio-system.svc and
+// its cluster.local form) and, when given, the addresses clients dial as IP SANs, so both a
+// SPIFFE-aware client and a plain host-name check accept it. Ambit's own clients check the SPIFFE
+// ID (caChannelCredentials), which does not depend on how the server was dialled.
 import { X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { PeerCertificate, SecureContextOptions } from 'node:tls';
@@ -43,6 +43,10 @@ class RenewableServerCredentials extends grpc.ServerCredentials {
 
 export interface ServingCertificateOptions {
   logger: Logger;
+  /** DNS SANs; default istiod.istio-system.svc and istiod.istio-system.svc.<trust domain>. */
+  dnsNames?: readonly string[];
+  /** IP SANs: the addresses clients dial (the lab's control-plane address). */
+  ipAddresses?: readonly string[];
   /** Default 24 h; renewed at half-life by startAutoRenew(). */
   ttlSeconds?: number;
 }
@@ -53,6 +57,8 @@ export class ServingCertificate {
   readonly #ca: CaService;
   readonly #logger: Logger;
   readonly #ttlSeconds: number;
+  readonly #dnsNames: readonly string[];
+  readonly #ipAddresses: readonly string[];
   #certChainPem = '';
   #privateKeyPem = '';
   #notBefore = new Date(0);
@@ -66,6 +72,8 @@ export class ServingCertificate {
     this.#logger = options.logger;
     this.#ttlSeconds = options.ttlSeconds ?? DEFAULT_SERVING_TTL_SECONDS;
     this.identity = istiodIdentity(ca.trustDomain);
+    this.#dnsNames = options.dnsNames ?? [ISTIOD_HOST, `${ISTIOD_HOST}.${ca.trustDomain}`];
+    this.#ipAddresses = options.ipAddresses ?? [];
   }
 
   /** Issues the first certificate; throws AMBIT_CA_SERVING_CERT. */
@@ -107,7 +115,13 @@ export class ServingCertificate {
   async renew(): Promise<void> {
     try {
       const keys = await generateKeyPair();
-      const issued = await this.#ca.issue({ publicKey: keys.publicKey, identity: this.identity, ttlSeconds: this.#ttlSeconds });
+      const issued = await this.#ca.issue({
+        publicKey: keys.publicKey,
+        identity: this.identity,
+        ttlSeconds: this.#ttlSeconds,
+        dnsNames: this.#dnsNames,
+        ipAddresses: this.#ipAddresses,
+      });
       this.#privateKeyPem = await exportPrivateKeyPem(keys.privateKey);
       this.#certChainPem = issued.certChain.join('');
       this.#notBefore = issued.notBefore;
