@@ -31,6 +31,8 @@ export { effectivePolicyTypes } from './kinds/network-policy.ts';
 export { effectiveCalicoTypes, parseCalicoPort } from './kinds/calico-policy.ts';
 export { parseCalicoSelector, matchCalicoSelector } from './calico-selector.ts';
 export type { CalicoSelector, CalicoSelectorResult } from './calico-selector.ts';
+export { loadMeshConfig, DEFAULT_TRUST_DOMAIN, DEFAULT_ROOT_NAMESPACE } from './mesh-config.ts';
+export type { MeshConfig, ExtensionProvider, EnvoyExtAuthzHttpProvider } from './mesh-config.ts';
 export { selectorMatches, isEmptySelector, formatSelector } from './selector.ts';
 export { parseResources } from './parse.ts';
 export { loadResourceFiles } from './load.ts';
