@@ -4,11 +4,13 @@ import { AmbitError, shareCompileCache } from '@ambit/core';
 import { LabInputError } from '@ambit/lab';
 import { labCommand } from './lab-command.ts';
 import { demoCommand } from './demo.ts';
+import { certsCommand } from './certs-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const USAGE = `usage: ambit <command>
   lab      run a mesh on this machine in network namespaces (ambit lab --help)
-  demo     bring up examples/production in a lab, probe it against its expectations, tear it down`;
+  demo     bring up examples/production in a lab, probe it against its expectations, tear it down
+  certs    make plug-in CA files: a root, or a per-cluster intermediate (ambit certs --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -17,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
       return labCommand(rest);
     case 'demo':
       return demoCommand(rest);
+    case 'certs':
+      return certsCommand(rest);
     case undefined:
     case '-h':
     case '--help':

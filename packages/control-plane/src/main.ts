@@ -102,6 +102,7 @@ await startMonitoringServer({
         trustBundle: ca.trustBundle().roots,
       }),
       syncz: () => xds.clients(),
+      config_status: () => ({ syncedAsOf: source.syncedAsOf(), problems: source.problems().map(formatProblem) }),
     },
   },
 });

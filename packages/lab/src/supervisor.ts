@@ -5,7 +5,11 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { SourceFile } from '@ambit/api';
 import { errorMessage, type Logger } from '@ambit/core';
-import { createUnderlay, planNodes, type LabNode } from './topology.ts';
+import { addControlPlaneNetns, createUnderlay, planNodes, type LabNode } from './topology.ts';
+import { controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
+import { issueNodeCredentials } from './node-credentials.ts';
+import type { ManagedProcess } from './managed-process.ts';
+import { waitFor } from '@ambit/core';
 import { LabCluster } from './cluster.ts';
 import { startRpcServer } from './rpc.ts';
 import type { LabNames } from './names.ts';
@@ -22,6 +26,8 @@ export class LabSupervisor {
   private server: Server | undefined;
   private readonly nodes: LabNode[];
   private stopping: Promise<void> | undefined;
+  private controlPlane: ManagedProcess | undefined;
+  private controlPlaneUp = false;
   private readonly options: SupervisorOptions;
 
   constructor(options: SupervisorOptions) {
@@ -35,8 +41,10 @@ export class LabSupervisor {
     await writeFile(names.pidFile, `${process.pid}\n`);
     logger.info({ nodes: this.nodes.length }, 'creating the lab network');
     await createUnderlay(names, this.nodes);
+    await this.startControlPlane();
     this.cluster = new LabCluster(names, this.nodes, logger);
     await this.cluster.bootstrap();
+    await waitControlPlaneSynced(names, 60_000);
     await rm(names.socket, { force: true });
     this.server = await startRpcServer(
       names.socket,
@@ -54,12 +62,37 @@ export class LabSupervisor {
     logger.info({ socket: names.socket }, 'lab ready');
   }
 
+  /** The control plane in its own namespace, with credentials for every node, ready before pods. */
+  private async startControlPlane(): Promise<void> {
+    const { names, logger } = this.options;
+    await addControlPlaneNetns(names);
+    await mkdir(names.configDir, { recursive: true });
+    await issueNodeCredentials(names.credentialsDir, this.nodes.map((n) => n.name));
+    const controlPlane = controlPlaneProcess(names, logger.child({ component: 'control-plane' }));
+    controlPlane.on('start', () => void this.watchControlPlane());
+    controlPlane.on('exit', () => (this.controlPlaneUp = false));
+    this.controlPlane = controlPlane;
+    controlPlane.start();
+    await waitFor(() => this.controlPlaneUp, { timeoutMs: 60_000, intervalMs: 20, what: 'the control plane to become ready' });
+  }
+
+  private async watchControlPlane(): Promise<void> {
+    try {
+      await waitFor(() => controlPlaneReady(this.options.names), { timeoutMs: 60_000, intervalMs: 20, maxIntervalMs: 250, what: 'control plane readiness' });
+      this.controlPlaneUp = true;
+    } catch (error) {
+      this.options.logger.warn({ err: String(error) }, 'the control plane did not become ready');
+    }
+  }
+
   private async apply(body: unknown, mode: 'apply' | 'delete'): Promise<{ status: number; body: unknown }> {
     const files = parseFiles(body);
     if (!files) return { status: 400, body: { error: 'expected {"files":[{"path":string,"text":string}]}' } };
     if (!this.cluster) return { status: 503, body: { error: 'the lab is starting' } };
     try {
       const outcome = await this.cluster.apply(files, mode);
+      // DESIGN.md: apply returns when the control plane has accepted the change.
+      if (outcome.problems.length === 0 && this.controlPlaneUp) await waitControlPlaneSynced(this.options.names, 30_000);
       return { status: outcome.problems.length > 0 ? 422 : 200, body: outcome };
     } catch (error) {
       return { status: 500, body: { error: errorMessage(error) } };
@@ -75,6 +108,7 @@ export class LabSupervisor {
       services: cluster?.services ?? [],
       components: [
         { kind: 'supervisor', node: null, pid: process.pid, ready: this.server !== undefined },
+        { kind: 'control-plane', node: null, pid: this.controlPlane?.pid ?? null, ready: this.controlPlaneUp },
         { kind: 'dns', node: cluster?.dns.node ?? null, pid: cluster?.dns.pid ?? null, ready: cluster?.dns.ready ?? false },
       ],
     };
@@ -86,6 +120,7 @@ export class LabSupervisor {
       this.options.logger.info({}, 'stopping the lab');
       this.server?.close();
       await this.cluster?.shutdown();
+      await this.controlPlane?.stop();
     })();
     return this.stopping;
   }

@@ -41,6 +41,7 @@ export class DirectoryConfigSource implements ConfigSource {
   private listener: ((change: ConfigChange) => void) | undefined;
   private scanning: Promise<void> | undefined;
   private rescanRequested = false;
+  private lastCompleteScanStartedAt = 0;
   private readonly options: DirectorySourceOptions;
 
   constructor(options: DirectorySourceOptions) {
@@ -58,6 +59,14 @@ export class DirectoryConfigSource implements ConfigSource {
     }
     this.timer = setInterval(() => this.scheduleScan(), this.options.rescanMs ?? 2000);
     this.timer.unref();
+  }
+
+  /**
+   * When the last complete scan began (epoch ms). Everything written before that instant has been
+   * read and applied; the lab waits on it so `lab apply` returns once the control plane has the change.
+   */
+  syncedAsOf(): number {
+    return this.lastCompleteScanStartedAt;
   }
 
   problems(): Problem[] {
@@ -89,7 +98,9 @@ export class DirectoryConfigSource implements ConfigSource {
       try {
         do {
           this.rescanRequested = false;
+          const startedAt = performance.timeOrigin + performance.now();
           await this.scanOnce();
+          this.lastCompleteScanStartedAt = startedAt;
         } while (this.rescanRequested);
       } catch (error) {
         this.options.logger.error({ err: String(error) }, 'config scan failed');
