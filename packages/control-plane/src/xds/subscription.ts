@@ -29,6 +29,7 @@
 //  R9  Aliases: a name the client subscribes may be an alias of a resource (e.g. `network/ip` of a
 //      Workload). The resource is sent under its canonical name with its aliases listed (as istiod
 //      does) and stays subscribed while it carries that alias; the server tracks it by canonical name.
+import { HeldVersions } from './held.ts';
 import type { ResourceSnapshot, XdsResource } from './types.ts';
 
 export const WILDCARD = '*';
@@ -59,8 +60,8 @@ export class TypeSubscription {
   wildcard = false;
   /** Names subscribed explicitly (canonical names or aliases). */
   readonly explicit = new Set<string>();
-  /** Canonical name -> version the client holds (as far as the server knows). */
-  readonly held = new Map<string, string>();
+  /** Canonical name -> version the client holds (as far as the server knows); shares snapshot Maps. */
+  readonly held = new HeldVersions();
   /** Work waiting for the next response. */
   private full = false;
   private mustRespond = false;
@@ -127,7 +128,7 @@ export class TypeSubscription {
 
   /** Drops held names that are no longer subscribed (they are never re-sent or removed). */
   private forgetUncovered(): void {
-    for (const name of this.held.keys()) if (!this.explicit.has(name)) this.held.delete(name);
+    for (const name of [...this.held.keys()]) if (!this.explicit.has(name)) this.held.delete(name);
     // Alias-subscribed resources are checked again against the snapshot on the next response.
     this.full = true;
   }
@@ -214,14 +215,21 @@ export class TypeSubscription {
     for (const name of upserts.keys()) removed.delete(name);
 
     const respond = this.mustRespond;
+    const wasFullWildcard = this.full && this.wildcard;
     this.full = false;
     this.mustRespond = false;
     this.dirty.clear();
     this.dirtyBatches = [];
     this.requested.clear();
+    if (wasFullWildcard) {
+      // The client now holds exactly this snapshot: share its Map instead of copying it.
+      this.held.rebase(resources);
+    } else {
+      for (const [name, resource] of upserts) this.held.set(name, resource.version);
+      for (const name of removed) this.held.delete(name);
+      this.held.compact(this.wildcard ? resources : undefined);
+    }
     if (!respond && upserts.size === 0 && removed.size === 0) return undefined;
-    for (const [name, resource] of upserts) this.held.set(name, resource.version);
-    for (const name of removed) this.held.delete(name);
     return { resources: [...upserts.values()], removed: [...removed] };
   }
 }
