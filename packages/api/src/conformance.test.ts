@@ -6,6 +6,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProblem } from '@ambit/core';
 import { parseResources } from './parse.ts';
+import type { Resource } from './resource.ts';
+import { toYaml } from './to-yaml.ts';
+
+const withoutSource = (list: Resource[]): unknown[] => list.map(({ source: _source, ...rest }) => rest);
 
 const dir = join(import.meta.dirname, '..', '..', '..', 'test', 'conformance', 'yaml');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
@@ -21,5 +25,14 @@ for (const name of files) {
     assert.deepEqual(problems.map(formatProblem), []);
     const documents = text.split(/^---$/m).filter((d) => /^kind:/m.test(d)).length;
     assert.equal(resources.length, documents);
+  });
+}
+
+for (const name of files) {
+  test(`conformance: ${name} survives toYaml and parseResources unchanged`, () => {
+    const first = parseResources([{ path: name, text: readFileSync(join(dir, name), 'utf8') }]);
+    const again = parseResources([{ path: 'again.yaml', text: toYaml(first.resources) }]);
+    assert.deepEqual(again.problems.map(formatProblem), []);
+    assert.deepEqual(withoutSource(again.resources), withoutSource(first.resources));
   });
 }

@@ -37,3 +37,39 @@ test('resourceKey and isNamespaced', () => {
   assert.equal(isNamespaced('Namespace'), false);
   for (const kind of ['Pod', 'Service', 'ServiceAccount', 'Deployment']) assert.equal(isNamespaced(kind), true, kind);
 });
+
+test('applyOrder: policies before Gateways, Gateways before HTTPRoutes, workloads last', () => {
+  const { resources, problems } = parseOne(yaml`
+    {apiVersion: v1, kind: Pod, metadata: {name: pod}, spec: {containers: [{name: a, image: a}]}}
+    ---
+    {apiVersion: gateway.networking.k8s.io/v1, kind: HTTPRoute, metadata: {name: route}, spec: {parentRefs: [{name: gw}]}}
+    ---
+    {apiVersion: gateway.networking.k8s.io/v1, kind: Gateway, metadata: {name: gw}, spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}}
+    ---
+    {apiVersion: projectcalico.org/v3, kind: GlobalNetworkPolicy, metadata: {name: gnp}, spec: {}}
+    ---
+    {apiVersion: security.istio.io/v1, kind: AuthorizationPolicy, metadata: {name: ap}, spec: {}}
+    ---
+    {apiVersion: v1, kind: Namespace, metadata: {name: ns}}
+    ---
+    {apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {name: np}, spec: {podSelector: {}}}
+    ---
+    {apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: dr}, spec: {host: web}}
+    ---
+    {apiVersion: security.istio.io/v1, kind: PeerAuthentication, metadata: {name: pa}, spec: {}}
+    ---
+    {apiVersion: projectcalico.org/v3, kind: NetworkPolicy, metadata: {name: cnp}, spec: {}}
+  `);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(applyOrder(resources).map((r) => r.metadata.name), ['ns', 'gnp', 'ap', 'np', 'dr', 'pa', 'cnp', 'gw', 'route', 'pod']);
+});
+
+test('isNamespaced and resourceKey for the policy kinds', () => {
+  for (const kind of ['AuthorizationPolicy', 'PeerAuthentication', 'NetworkPolicy', 'Gateway', 'HTTPRoute', 'DestinationRule']) assert.equal(isNamespaced(kind), true, kind);
+  assert.equal(isNamespaced('GlobalNetworkPolicy'), false);
+  assert.equal(isNamespaced('NetworkPolicy', 'projectcalico.org/v3'), true);
+  assert.equal(resourceKey({ kind: 'GlobalNetworkPolicy', apiVersion: 'projectcalico.org/v3', metadata: { name: 'deny' } }), 'GlobalNetworkPolicy/deny');
+  assert.equal(resourceKey({ kind: 'NetworkPolicy', apiVersion: 'projectcalico.org/v3', metadata: { name: 'p', namespace: 'shop' } }), 'NetworkPolicy.projectcalico.org/shop/p');
+  assert.equal(resourceKey({ kind: 'NetworkPolicy', apiVersion: 'networking.k8s.io/v1', metadata: { name: 'p', namespace: 'shop' } }), 'NetworkPolicy/shop/p');
+  assert.equal(resourceKey({ kind: 'NetworkPolicy', metadata: { name: 'p', namespace: 'shop' } }), 'NetworkPolicy/shop/p');
+});

@@ -19,9 +19,23 @@ export function resourceKey(r: { kind: string; apiVersion?: string; metadata: { 
   return `${kind}/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
 }
 
-/** Namespaces first, then ServiceAccounts, then everything else; stable within each group. */
+const POLICY_KINDS: readonly string[] = ['AuthorizationPolicy', 'PeerAuthentication', 'NetworkPolicy', 'GlobalNetworkPolicy', 'DestinationRule'];
+
+/**
+ * Namespaces, then ServiceAccounts, then policy (AuthorizationPolicy, PeerAuthentication, both
+ * NetworkPolicy kinds, GlobalNetworkPolicy, DestinationRule: before the workloads they govern,
+ * so a new pod is isolated before it starts), then Gateways, then HTTPRoutes (which attach to
+ * them), then everything else (Pods, Services, Deployments). Stable within each group.
+ */
 export function applyOrder(resources: Resource[]): Resource[] {
-  const rank = (r: Resource): number => (r.kind === 'Namespace' ? 0 : r.kind === 'ServiceAccount' ? 1 : 2);
+  const rank = (r: Resource): number => {
+    if (r.kind === 'Namespace') return 0;
+    if (r.kind === 'ServiceAccount') return 1;
+    if (POLICY_KINDS.includes(r.kind)) return 2;
+    if (r.kind === 'Gateway') return 3;
+    if (r.kind === 'HTTPRoute') return 4;
+    return 5;
+  };
   return resources
     .map((r, i) => ({ r, i }))
     .sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i)
