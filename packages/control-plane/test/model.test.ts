@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseResources, resourceKey } from '@ambit/api';
 import { silentLogger } from '@ambit/core';
-import { decodeMessage, encodeMessage, type workload, type security } from '@ambit/xds-types';
-import { ADDRESS_TYPE, AUTHORIZATION_TYPE, MeshModel } from '../src/model/model.ts';
+import { decodeMessage, encodeMessage, type workload, type security, type policy } from '@ambit/xds-types';
+import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, MeshModel } from '../src/model/model.ts';
 import { DEFAULT_MESH } from '../src/model/mesh.ts';
 import { identitiesOnNode } from '../src/model/identities.ts';
 
@@ -112,8 +112,11 @@ test('a label change on one pod announces only that workload', () => {
   const pod = resources(CLUSTER).find((r) => resourceKey(r) === 'Pod/legacy/old-0');
   assert.ok(pod && pod.kind === 'Pod');
   const changes = m.apply({ upserted: [{ ...pod, metadata: { ...pod.metadata, labels: { app: 'old', version: 'v2' } } }], deleted: [] });
-  assert.deepEqual(changes.map((c) => [c.typeUrl, [...c.names]]), [[ADDRESS_TYPE, ['Kubernetes//Pod/legacy/old-0']]]);
-  assert.deepEqual(m.apply({ upserted: [pod], deleted: [] }).length, 1);
+  assert.deepEqual(changes.map((c) => [c.typeUrl, [...c.names]]), [
+    [ADDRESS_TYPE, ['Kubernetes//Pod/legacy/old-0']],
+    [POLICY_WORKLOAD_TYPE, ['legacy/old-0']],
+  ]);
+  assert.deepEqual(m.apply({ upserted: [pod], deleted: [] }).length, 2);
   assert.deepEqual(m.apply({ upserted: [pod], deleted: [] }), [], 're-applying the same state changes nothing');
 });
 
@@ -160,4 +163,73 @@ test('identities on a node are those of the pods scheduled there', () => {
   const m = model();
   assert.deepEqual([...identitiesOnNode(m.index, DEFAULT_MESH, 'node-2')].sort(), ['spiffe://cluster.local/ns/legacy/sa/default', 'spiffe://cluster.local/ns/prod/sa/default']);
   assert.deepEqual([...identitiesOnNode(m.index, DEFAULT_MESH, 'node-1')], ['spiffe://cluster.local/ns/prod/sa/web']);
+});
+
+test('CNI agents get every pod with labels, namespace labels, named ports and enrollment', () => {
+  const m = model();
+  const web = decodeMessage<policy.PolicyWorkload>('ambit.policy.v1.PolicyWorkload', m.resourcesOf(POLICY_WORKLOAD_TYPE).get('prod/web-0')!.body);
+  assert.equal(web.node, 'node-1');
+  assert.deepEqual([...web.addresses[0]!], [10, 244, 1, 5]);
+  assert.deepEqual(web.labels, { app: 'web' });
+  assert.equal(web.namespace_labels['istio.io/dataplane-mode'], 'ambient');
+  assert.equal(web.namespace_labels['kubernetes.io/metadata.name'], 'prod');
+  assert.deepEqual(web.named_ports.map((p) => [p.name, p.port, p.protocol]), [['http', 8080, 'TCP']]);
+  assert.equal(web.enrolled, true);
+  assert.equal(web.service_account, 'web');
+  const db = decodeMessage<policy.PolicyWorkload>('ambit.policy.v1.PolicyWorkload', m.resourcesOf(POLICY_WORKLOAD_TYPE).get('prod/db-0')!.body);
+  assert.equal(db.enrolled, false, 'opted out');
+});
+
+test('NetworkPolicy and Calico policies are served with the API defaults applied', () => {
+  const m = model();
+  const changes = m.apply({
+    upserted: resources(`
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: web, namespace: prod }
+spec:
+  podSelector: { matchLabels: { app: web } }
+  ingress:
+    - from: [{ namespaceSelector: {}, podSelector: { matchLabels: { role: client } } }]
+      ports: [{ port: http }, { port: 9000, endPort: 9100 }]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: { name: deny-all }
+spec:
+  order: 1000
+  selector: all()
+  egress: [{ action: Deny }]
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: { name: web, namespace: prod }
+spec:
+  selector: app == 'web'
+  ingress: [{ action: Allow, protocol: TCP, destination: { ports: [80, "8000:8080", http] } }]
+`),
+    deleted: [],
+  });
+  assert.deepEqual(changes.map((c) => c.typeUrl).sort(), [CALICO_POLICY_TYPE, NETWORK_POLICY_TYPE].sort());
+  const np = decodeMessage<policy.NetworkPolicy>('ambit.policy.v1.NetworkPolicy', m.resourcesOf(NETWORK_POLICY_TYPE).get('prod/web')!.body);
+  assert.deepEqual(np.policy_types, ['Ingress'], 'Ingress only: no egress rules were written');
+  const peer = np.ingress[0]!.from[0]!;
+  assert.deepEqual(peer.namespace_selector, { match_labels: {}, match_expressions: [] }, 'an empty selector is present, not absent');
+  assert.equal(peer.ip_block, null);
+  assert.deepEqual(np.ingress[0]!.ports.map((p) => [p.protocol, p.port, p.name ?? p.number, p.end_port ?? null]), [
+    ['TCP', 'name', 'http', null],
+    ['TCP', 'number', 9000, 9100],
+  ]);
+  const global = decodeMessage<policy.CalicoPolicy>('ambit.policy.v1.CalicoPolicy', m.resourcesOf(CALICO_POLICY_TYPE).get('deny-all')!.body);
+  assert.deepEqual(global.types, ['Egress'], 'Calico: egress rules only means Egress');
+  assert.equal(global.order, 1000);
+  assert.equal(global.namespace, '');
+  const ns = decodeMessage<policy.CalicoPolicy>('ambit.policy.v1.CalicoPolicy', m.resourcesOf(CALICO_POLICY_TYPE).get('prod/web')!.body);
+  assert.deepEqual(ns.ingress[0]!.destination!.ports.map((p) => p.port), ['number', 'range', 'name']);
+  assert.equal(ns.ingress[0]!.action, 'ALLOW');
+  const removed = m.apply({ upserted: [], deleted: ['NetworkPolicy/prod/web', 'GlobalNetworkPolicy/deny-all'] });
+  assert.deepEqual(removed.map((c) => [c.typeUrl, [...c.names]]).sort(), [
+    [CALICO_POLICY_TYPE, ['deny-all']],
+    [NETWORK_POLICY_TYPE, ['prod/web']],
+  ].sort());
 });

@@ -248,9 +248,10 @@ export class Connection {
         break;
       }
     }
-    if (wrote && !this.blocked && this.changeSince !== undefined && !this.hasWork()) {
-      // Everything changed so far is written: the last write's completion is convergence.
-      token.convergedSince = this.changeSince;
+    if (!this.blocked && !this.hasWork()) {
+      // Everything changed so far is written: the last write's completion is convergence (a push
+      // that had nothing for this client converges nothing).
+      if (wrote) token.convergedSince = this.changeSince;
       this.changeSince = undefined;
     }
   }
