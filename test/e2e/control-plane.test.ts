@@ -99,6 +99,10 @@ describe('control plane in the lab', () => {
       await next((r) => (r.names ?? []).includes('Kubernetes//Pod/shop/web'), 'the first response with shop/web');
       const first = responses[0];
       assert.ok(first?.names?.includes('Kubernetes//Pod/shop/db'), 'pods of every node are sent');
+      // proxy-status sees this client, authenticated as node-1, and in sync once it ACKed.
+      let status = '';
+      for (let i = 0; i < 50 && !status.includes('WDS SYNCED'); i++) status = (await ambit(['proxy-status', '--lab', LAB])).stdout;
+      assert.match(status, /ztunnel~node-1~.*node\/node-1.*WDS SYNCED/);
       assert.ok(first?.names?.includes('kube-system/kube-dns.kube-system.svc.cluster.local'), 'services too');
       await writeFile(
         join(dir, 'more.yaml'),
@@ -139,5 +143,33 @@ describe('control plane in the lab', () => {
     assert.equal(unknown.code, 7);
     const otherDomain = await csr('node-1', 'spiffe://evil.example/ns/shop/sa/web');
     assert.equal(otherDomain.ok, false);
+  });
+});
+
+describe('ambit analyze', () => {
+  test('warnings for policies that will not do what they say; errors fail the command', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ambit-e2e-analyze-'));
+    try {
+      await writeFile(
+        join(dir, 'policy.yaml'),
+        `${CLUSTER}---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: api-only, namespace: shop }
+spec:
+  selector: { matchLabels: { app: web } }
+  rules: [{ to: [{ operation: { methods: [GET], paths: ["/api/*"] } }] }]
+`,
+      );
+      const ok = await ambit(['analyze', '-f', dir]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /policy\.yaml:\d+:\d+ warning: spec\.rules: this policy is enforced by ztunnel, which cannot see methods, paths.*\[AMBIT_ANALYZE_L7_ON_ZTUNNEL\]/);
+      await writeFile(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: { name: s }\nspec: { ports: [{ port: 0 }] }\n');
+      const bad = await ambit(['analyze', '-f', dir]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout, /bad\.yaml:4:\d+ spec\.ports\[0\]\.port: .*\[AMBIT_API_INVALID_VALUE\]/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

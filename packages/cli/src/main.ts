@@ -5,12 +5,16 @@ import { LabInputError } from '@ambit/lab';
 import { labCommand } from './lab-command.ts';
 import { demoCommand } from './demo.ts';
 import { certsCommand } from './certs-command.ts';
+import { analyzeCommand } from './analyze-command.ts';
+import { proxyStatusCommand } from './proxy-status-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const USAGE = `usage: ambit <command>
   lab      run a mesh on this machine in network namespaces (ambit lab --help)
   demo     bring up examples/production in a lab, probe it against its expectations, tear it down
-  certs    make plug-in CA files: a root, or a per-cluster intermediate (ambit certs --help)`;
+  certs    make plug-in CA files: a root, or a per-cluster intermediate (ambit certs --help)
+  analyze  validate YAML and warn about policies that will not do what they say (-f DIR, --lab N)
+  proxy-status  each client of the control plane and its sync state (--lab N)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -21,6 +25,10 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(rest);
     case 'certs':
       return certsCommand(rest);
+    case 'analyze':
+      return analyzeCommand(rest);
+    case 'proxy-status':
+      return proxyStatusCommand(rest);
     case undefined:
     case '-h':
     case '--help':

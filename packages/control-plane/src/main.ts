@@ -7,7 +7,7 @@ import { createLogger, errorMessage, formatProblem } from '@ambit/core';
 import { decodeMessage, encodeMessage } from '@ambit/xds-types';
 import { readSettings } from './settings.ts';
 import { DirectoryConfigSource } from './config/directory-source.ts';
-import { ADDRESS_TYPE, AUTHORIZATION_TYPE, MeshModel } from './model/model.ts';
+import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, MeshModel, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, messageOf } from './model/model.ts';
 import { identitiesOnNode } from './model/identities.ts';
 import { DeltaAdsServer } from './xds/index.ts';
 import { CaService, NodeTokenAuthenticator, ServingCertificate } from './ca/index.ts';
@@ -73,15 +73,17 @@ const plaintext = new grpc.Server();
 plaintext.addService(service.definition, service.implementation);
 await bind(plaintext, settings.plaintextPort, grpc.ServerCredentials.createInsecure());
 
-const serving = await ServingCertificate.obtain(ca, { logger: logger.child({ scope: 'serving-cert' }) });
+const serving = await ServingCertificate.obtain(ca, { logger: logger.child({ scope: 'serving-cert' }), ipAddresses: settings.serverAddresses });
 serving.startAutoRenew();
 const secure = new grpc.Server();
 secure.addService(service.definition, service.implementation);
 ca.register(secure);
 await bind(secure, settings.tlsPort, serving.renewableServerCredentials());
 
-function decodedResources(typeUrl: string, typeName: 'istio.workload.Address' | 'istio.security.Authorization'): Record<string, unknown> {
+function decodedResources(typeUrl: string): Record<string, unknown> {
+  const typeName = messageOf(typeUrl);
   const out: Record<string, unknown> = {};
+  if (!typeName) return out;
   for (const [name, r] of model.resourcesOf(typeUrl)) out[name] = { version: r.version, resource: decodeMessage(typeName, r.body) };
   return out;
 }
@@ -95,8 +97,11 @@ await startMonitoringServer({
     ready: () => configLoaded,
     debug: {
       config_dump: () => ({
-        addresses: decodedResources(ADDRESS_TYPE, 'istio.workload.Address'),
-        authorizations: decodedResources(AUTHORIZATION_TYPE, 'istio.security.Authorization'),
+        addresses: decodedResources(ADDRESS_TYPE),
+        authorizations: decodedResources(AUTHORIZATION_TYPE),
+        policyWorkloads: decodedResources(POLICY_WORKLOAD_TYPE),
+        networkPolicies: decodedResources(NETWORK_POLICY_TYPE),
+        calicoPolicies: decodedResources(CALICO_POLICY_TYPE),
         policyStatus: Object.fromEntries(model.policyWarnings()),
         configProblems: source.problems().map(formatProblem),
         trustBundle: ca.trustBundle().roots,

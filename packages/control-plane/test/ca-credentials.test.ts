@@ -42,7 +42,7 @@ describe('node credentials', () => {
 
   test('node names that could escape the directory are refused', async () => {
     for (const bad of ['../etc', 'Node-1', '', 'a/b']) {
-      await assert.rejects(issueNodeCredentials(join(dir, 'b'), [bad]), (e: unknown) => e instanceof AmbitError && e.code === 'AMBIT_CA_BAD_NODE_NAME');
+      await assert.rejects(issueNodeCredentials(join(dir, 'b'), [bad]), (e: unknown) => e instanceof AmbitError && e.code === 'AMBIT_CORE_BAD_NODE_NAME');
     }
   });
 

@@ -233,3 +233,32 @@ spec:
     [NETWORK_POLICY_TYPE, ['prod/web']],
   ].sort());
 });
+
+test('waypoints: the narrower use-waypoint label wins, none opts out, the Gateway must serve the traffic type', () => {
+  const m = model();
+  m.apply({
+    upserted: resources(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: waypoint, namespace: prod, labels: { istio.io/waypoint-for: service } }
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{ name: mesh, port: 15008, protocol: HBONE }]
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: prod, labels: { istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint } }
+`),
+    deleted: [],
+  });
+  const svc = address(m, 'prod/web.prod.svc.cluster.local').service;
+  assert.deepEqual(svc?.waypoint?.hostname, { namespace: 'prod', hostname: 'waypoint.prod.svc.cluster.local' });
+  assert.equal(svc?.waypoint?.hbone_mtls_port, 15008);
+  assert.equal(address(m, 'Kubernetes//Pod/prod/web-0').workload?.waypoint, null, 'a service waypoint does not capture pod-addressed traffic');
+  const web = resources(CLUSTER).find((r) => resourceKey(r) === 'Service/prod/web');
+  assert.ok(web && web.kind === 'Service');
+  m.apply({ upserted: [{ ...web, metadata: { ...web.metadata, labels: { 'istio.io/use-waypoint': 'none' } } }], deleted: [] });
+  assert.equal(address(m, 'prod/web.prod.svc.cluster.local').service?.waypoint, null, 'none on the Service opts out');
+  m.apply({ upserted: [{ ...web, metadata: { ...web.metadata, labels: { 'istio.io/use-waypoint': 'missing' } } }], deleted: [] });
+  assert.equal(address(m, 'prod/web.prod.svc.cluster.local').service?.waypoint, null, 'a missing Gateway binds nothing');
+});

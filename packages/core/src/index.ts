@@ -4,3 +4,4 @@ export { parseDuration, formatDuration } from './duration.ts';
 export { createLogger, silentLogger, type Logger, type LogFields, type LogFormat, type LoggerOptions } from './logger.ts';
 export { deadline, waitFor, type WaitOptions } from './wait.ts';
 export { COMPILE_CACHE_DIR, shareCompileCache } from './runtime.ts';
+export { issueNodeCredentials, hashToken, type IssuedNodeCredentials } from './node-credentials.ts';

@@ -10,6 +10,7 @@ export {
   isRunning,
   findPod,
   probeFromPod,
+  labComponentJson,
   readSourceFiles,
   LabInputError,
   MATRIX_EXCLUDED_NAMESPACES,

@@ -6,10 +6,9 @@ import type { Server } from 'node:http';
 import type { SourceFile } from '@ambit/api';
 import { errorMessage, type Logger } from '@ambit/core';
 import { addControlPlaneNetns, createUnderlay, planNodes, type LabNode } from './topology.ts';
-import { controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
-import { issueNodeCredentials } from './node-credentials.ts';
+import { controlPlaneGet, controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
-import { waitFor } from '@ambit/core';
+import { issueNodeCredentials, waitFor } from '@ambit/core';
 import { LabCluster } from './cluster.ts';
 import { startRpcServer } from './rpc.ts';
 import type { LabNames } from './names.ts';
@@ -50,6 +49,9 @@ export class LabSupervisor {
       names.socket,
       {
         'GET /status': async () => ({ status: 200, body: this.status() }),
+        // Relays for the CLI (proxy-status, config dumps): the host namespace has no route into the lab.
+        'GET /control-plane/syncz': async () => this.relayControlPlane('/debug/syncz'),
+        'GET /control-plane/config_dump': async () => this.relayControlPlane('/debug/config_dump'),
         'POST /apply': async (body) => this.apply(body, 'apply'),
         'POST /delete': async (body) => this.apply(body, 'delete'),
         'POST /shutdown': async () => {
@@ -82,6 +84,15 @@ export class LabSupervisor {
       this.controlPlaneUp = true;
     } catch (error) {
       this.options.logger.warn({ err: String(error) }, 'the control plane did not become ready');
+    }
+  }
+
+  private async relayControlPlane(path: string): Promise<{ status: number; body: unknown }> {
+    try {
+      const reply = await controlPlaneGet(this.options.names, path);
+      return { status: reply.status, body: JSON.parse(reply.body) as unknown };
+    } catch (error) {
+      return { status: 503, body: { error: `the control plane did not answer ${path}: ${errorMessage(error)}` } };
     }
   }
 

@@ -6,12 +6,15 @@
 // The control plane never holds a token in clear: nodes.json maps sha256(token) (hex) to a node
 // name, and a presented token is hashed and compared with timingSafeEqual against every entry
 // (no early exit), so neither the token nor which entry matched leaks through timing.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { errorMessage, type Logger } from '@ambit/core';
 import { CA_CODES, caError } from './errors.ts';
+
+// The writer of the credential files and the hash are shared with the lab (its supervisor issues
+// them), so they live in @ambit/core; re-exported here for the CA's callers.
+export { issueNodeCredentials, hashToken, type IssuedNodeCredentials } from '@ambit/core';
 
 /** An authenticated caller. Only nodes for now; Kubernetes service accounts will add a kind. */
 export interface Caller {
@@ -44,9 +47,6 @@ export function bearerToken(metadata: grpc.Metadata): string | undefined {
   return token;
 }
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 interface Entry {
   hash: Buffer;
@@ -169,42 +169,3 @@ export class NodeTokenAuthenticator implements CallerAuthenticator {
   }
 }
 
-export interface IssuedNodeCredentials {
-  /** Path of nodes.json (hashes only), for the control plane. */
-  nodesFile: string;
-  /** Node name -> path of `<node>.token` (mode 0600), for that node's ztunnel. */
-  tokenFiles: Record<string, string>;
-}
-
-/**
- * Writes `<dir>/<node>.token` (mode 0600, 32 random bytes as hex) for each node and `<dir>/nodes.json`
- * with their sha256 hashes (replaced atomically, so a running NodeTokenAuthenticator picks it up).
- * Every call issues fresh tokens for the nodes given; nodes not given lose their credential.
- */
-export async function issueNodeCredentials(dir: string, nodes: string[]): Promise<IssuedNodeCredentials> {
-  for (const node of nodes) {
-    if (typeof node !== 'string' || !NODE_NAME.test(node) || node.includes('..')) {
-      throw caError(CA_CODES.badNodeName, `node name ${JSON.stringify(node)} is not a DNS name (a-z 0-9 - .)`, { hint: 'lab nodes are named node-1 .. node-K' });
-    }
-  }
-  if (new Set(nodes).size !== nodes.length) throw caError(CA_CODES.badNodeName, `node names repeat: ${nodes.join(', ')}`);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const hashes: Record<string, string> = {};
-  const tokenFiles: Record<string, string> = {};
-  for (const node of nodes) {
-    const token = randomBytes(32).toString('hex');
-    const file = join(dir, `${node}.token`);
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${token}\n`, { mode: 0o600 });
-    await chmod(tmp, 0o600);
-    await rename(tmp, file);
-    hashes[hashToken(token)] = node;
-    tokenFiles[node] = file;
-  }
-  const nodesFile = join(dir, 'nodes.json');
-  const tmp = `${nodesFile}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ nodes: hashes }, null, 2)}\n`, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, nodesFile);
-  return { nodesFile, tokenFiles };
-}

@@ -7,7 +7,6 @@ export const CA_CODES = {
   /** nodes.json (the hashed node credentials) is missing, unreadable or not the expected shape. */
   credentialsFile: 'AMBIT_CA_CREDENTIALS_FILE',
   /** issueNodeCredentials was given a node name that cannot be a file name. */
-  badNodeName: 'AMBIT_CA_BAD_NODE_NAME',
   /** No credential, or one the control plane does not know (gRPC UNAUTHENTICATED). */
   unauthenticated: 'AMBIT_CA_UNAUTHENTICATED',
   /** The CSR is malformed, oversized, badly signed or not ECDSA P-256 (gRPC INVALID_ARGUMENT). */

@@ -7,48 +7,9 @@
 // - fields ztunnel cannot see (HTTP methods, paths, hosts, request principals, remote IPs, L7 `when`
 //   keys): an ALLOW rule using any of them is dropped (the policy gets stricter); a DENY rule keeps
 //   its L4 parts only (the policy gets broader). Either way the result carries a status message.
+import { ZTUNNEL_WHEN_KEYS, ztunnelUnsupportedFields, type AuthorizationRule } from '@ambit/api';
 import { ipToBytes } from '../model/ip.ts';
 import { AUTHZ_ACTION, AUTHZ_SCOPE, type AuthorizationMessage, type MatchMessage, type StringMatchMessage, emptyMatch } from '../model/wire.ts';
-
-export interface SourceSpec {
-  principals?: string[];
-  notPrincipals?: string[];
-  requestPrincipals?: string[];
-  notRequestPrincipals?: string[];
-  namespaces?: string[];
-  notNamespaces?: string[];
-  serviceAccounts?: string[];
-  notServiceAccounts?: string[];
-  ipBlocks?: string[];
-  notIpBlocks?: string[];
-  remoteIpBlocks?: string[];
-  notRemoteIpBlocks?: string[];
-  trustDomains?: string[];
-  notTrustDomains?: string[];
-}
-
-export interface OperationSpec {
-  hosts?: string[];
-  notHosts?: string[];
-  ports?: string[];
-  notPorts?: string[];
-  methods?: string[];
-  notMethods?: string[];
-  paths?: string[];
-  notPaths?: string[];
-}
-
-export interface ConditionSpec {
-  key: string;
-  values?: string[];
-  notValues?: string[];
-}
-
-export interface RuleSpec {
-  from?: Array<{ source?: SourceSpec }>;
-  to?: Array<{ operation?: OperationSpec }>;
-  when?: ConditionSpec[];
-}
 
 export interface AuthorizationPolicyInput {
   name: string;
@@ -57,7 +18,7 @@ export interface AuthorizationPolicyInput {
   hasTargetRefs: boolean;
   action: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
   /** undefined: no `rules` field (matches nothing); [] is the same; [{}] matches everything. */
-  rules?: RuleSpec[] | undefined;
+  rules?: AuthorizationRule[] | undefined;
   dryRun?: boolean;
 }
 
@@ -68,11 +29,6 @@ export interface ConversionResult {
 }
 
 // trustDomains has no field in istio.security.Match, so ztunnel cannot enforce it either.
-const L7_SOURCE: Array<keyof SourceSpec> = ['requestPrincipals', 'notRequestPrincipals', 'remoteIpBlocks', 'notRemoteIpBlocks', 'trustDomains', 'notTrustDomains'];
-const L7_OPERATION: Array<keyof OperationSpec> = ['hosts', 'notHosts', 'methods', 'notMethods', 'paths', 'notPaths'];
-/** `when` keys ztunnel evaluates (reference 6.1); everything else needs a waypoint. */
-const L4_WHEN = new Set(['source.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port']);
-
 export function isSelectorEmpty(selector: AuthorizationPolicyInput['selector']): boolean {
   return !selector || !selector.matchLabels || Object.keys(selector.matchLabels).length === 0;
 }
@@ -84,7 +40,7 @@ export function convertAuthorizationPolicy(policy: AuthorizationPolicyInput, roo
   const unsupported = new Set<string>();
   const rules: AuthorizationMessage['rules'] = [];
   for (const rule of policy.rules ?? []) {
-    const l7 = l7FieldsOf(rule);
+    const l7 = ztunnelUnsupportedFields(rule);
     l7.forEach((f) => unsupported.add(f));
     if (l7.length > 0 && policy.action === 'ALLOW') continue;
     rules.push({ clauses: clausesOf(rule, policy.namespace) });
@@ -109,13 +65,6 @@ export function convertAuthorizationPolicy(policy: AuthorizationPolicyInput, roo
   };
 }
 
-function l7FieldsOf(rule: RuleSpec): string[] {
-  const found: string[] = [];
-  for (const from of rule.from ?? []) for (const f of L7_SOURCE) if (from.source?.[f]?.length) found.push(f);
-  for (const to of rule.to ?? []) for (const f of L7_OPERATION) if (to.operation?.[f]?.length) found.push(f);
-  for (const c of rule.when ?? []) if (!L4_WHEN.has(c.key)) found.push(c.key);
-  return found;
-}
 
 /** Istio string matching: `abc*` prefix, `*abc` suffix, `*` presence, else exact. */
 export function stringMatch(value: string): StringMatchMessage {
@@ -141,7 +90,7 @@ function ports(values: string[] | undefined): number[] {
   return (values ?? []).map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
 }
 
-function clausesOf(rule: RuleSpec, policyNamespace: string): Array<{ matches: MatchMessage[] }> {
+function clausesOf(rule: AuthorizationRule, policyNamespace: string): Array<{ matches: MatchMessage[] }> {
   const clauses: Array<{ matches: MatchMessage[] }> = [];
   const sources = (rule.from ?? []).map((f) => {
     const s = f.source ?? {};
@@ -165,7 +114,7 @@ function clausesOf(rule: RuleSpec, policyNamespace: string): Array<{ matches: Ma
   });
   if (operations.length > 0) clauses.push({ matches: operations });
   for (const c of rule.when ?? []) {
-    if (!L4_WHEN.has(c.key)) continue;
+    if (!ZTUNNEL_WHEN_KEYS.has(c.key)) continue;
     const m = emptyMatch();
     const values = c.values ?? [];
     const notValues = c.notValues ?? [];

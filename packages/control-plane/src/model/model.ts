@@ -14,9 +14,25 @@ import { authorizationInputs, peerAuthenticationInputs } from './policy-inputs.t
 import { convertAuthorizationPolicy, isSelectorEmpty } from '../generate/authorization.ts';
 import { convertPortLevel, convertedName, peerAuthenticationKeysFor, peerAuthenticationView, staticStrictPolicy, STATIC_STRICT_NAME } from '../generate/peer-authentication.ts';
 import type { AddressMessage, AuthorizationMessage } from './wire.ts';
+import { buildCalicoPolicy, buildNetworkPolicy, buildPolicyWorkload, calicoPolicyName, isCalicoPolicy, isKubernetesNetworkPolicy, policyWorkloadName } from './policy-view.ts';
 
 export const ADDRESS_TYPE = 'type.googleapis.com/istio.workload.Address';
 export const AUTHORIZATION_TYPE = 'type.googleapis.com/istio.security.Authorization';
+export const POLICY_WORKLOAD_TYPE = 'type.googleapis.com/ambit.policy.v1.PolicyWorkload';
+export const NETWORK_POLICY_TYPE = 'type.googleapis.com/ambit.policy.v1.NetworkPolicy';
+export const CALICO_POLICY_TYPE = 'type.googleapis.com/ambit.policy.v1.CalicoPolicy';
+const MESSAGE_OF: Record<string, MessageName> = {
+  [ADDRESS_TYPE]: 'istio.workload.Address',
+  [AUTHORIZATION_TYPE]: 'istio.security.Authorization',
+  [POLICY_WORKLOAD_TYPE]: 'ambit.policy.v1.PolicyWorkload',
+  [NETWORK_POLICY_TYPE]: 'ambit.policy.v1.NetworkPolicy',
+  [CALICO_POLICY_TYPE]: 'ambit.policy.v1.CalicoPolicy',
+};
+
+/** The proto message each served type URL carries. */
+export function messageOf(typeUrl: string): MessageName | undefined {
+  return MESSAGE_OF[typeUrl];
+}
 
 export interface GeneratedResource {
   name: string;
@@ -25,7 +41,8 @@ export interface GeneratedResource {
   aliases: string[];
 }
 
-export type Encoder = (typeName: 'istio.workload.Address' | 'istio.security.Authorization', message: object) => Uint8Array;
+export type MessageName = 'istio.workload.Address' | 'istio.security.Authorization' | 'ambit.policy.v1.PolicyWorkload' | 'ambit.policy.v1.NetworkPolicy' | 'ambit.policy.v1.CalicoPolicy';
+export type Encoder = (typeName: MessageName, message: object) => Uint8Array;
 
 export interface ModelChange {
   typeUrl: string;
@@ -36,16 +53,15 @@ interface Dirty {
   pods: Set<string>;
   services: Set<string>;
   authorizations: boolean;
+  /** Keys of NetworkPolicies and Calico policies (both APIs). */
+  networkPolicies: Set<string>;
 }
 
 export class MeshModel {
   readonly index = new ConfigIndex();
-  private readonly resources = new Map<string, Map<string, GeneratedResource>>([
-    [ADDRESS_TYPE, new Map()],
-    [AUTHORIZATION_TYPE, new Map()],
-  ]);
-  /** Generated address name per source key (Pod/ns/name or Service/ns/name). */
-  private readonly addressOf = new Map<string, string>();
+  private readonly resources = new Map<string, Map<string, GeneratedResource>>(Object.keys(MESSAGE_OF).map((t) => [t, new Map()]));
+  /** Generated resource name per `<type URL> <source key>`, so deletions and renames are announced. */
+  private readonly generatedName = new Map<string, string>();
   private readonly listeners = new Set<(change: ModelChange) => void>();
   private readonly warnings = new Map<string, string>();
   private readonly mesh: MeshSettings;
@@ -73,7 +89,7 @@ export class MeshModel {
   }
 
   apply(change: ConfigChange): ModelChange[] {
-    const dirty: Dirty = { pods: new Set(), services: new Set(), authorizations: false };
+    const dirty: Dirty = { pods: new Set(), services: new Set(), authorizations: false, networkPolicies: new Set() };
     for (const resource of change.upserted) this.markDirty(dirty, this.index.upsert(resource), resource);
     for (const key of change.deleted) {
       const previous = this.index.delete(key);
@@ -104,7 +120,9 @@ export class MeshModel {
         for (const s of this.index.list('Service', r.metadata.name)) dirty.services.add(resourceKey(s));
         break;
       default:
-        if (isPolicyKind(r.kind)) {
+        if (isKubernetesNetworkPolicy(r) || isCalicoPolicy(r)) {
+          dirty.networkPolicies.add(resourceKey(r));
+        } else if (isPolicyKind(r.kind)) {
           dirty.authorizations = true;
           // Selector policies are listed on the workloads they select; root namespace ones on all.
           for (const p of this.podsIn(ns === this.mesh.rootNamespace ? undefined : ns)) dirty.pods.add(p);
@@ -133,11 +151,26 @@ export class MeshModel {
     const copied = new Set<string>();
     const addresses = dirty.pods.size > 0 || dirty.services.size > 0 ? this.writable(ADDRESS_TYPE, copied) : new Map<string, GeneratedResource>();
     const policies = dirty.pods.size > 0 || dirty.authorizations ? this.policyIndex() : undefined;
+    const policyWorkloadNames = new Set<string>();
+    const policyWorkloads = dirty.pods.size > 0 ? this.writable(POLICY_WORKLOAD_TYPE, copied) : undefined;
     for (const key of dirty.pods) {
       const [, namespace = '', name = ''] = key.split('/');
       const pod = this.index.pod(namespace, name);
       const message = pod && policies ? buildWorkload({ index: this.index, mesh: this.mesh, policiesFor: policies }, pod) : undefined;
       this.setAddress(addresses, key, message ? workloadUid(this.mesh, pod as Pod) : undefined, message ? { workload: message } : undefined, pod ? podIps(pod) : [], addressNames);
+      if (policyWorkloads) this.setDerived(policyWorkloads, POLICY_WORKLOAD_TYPE, key, pod ? policyWorkloadName(pod) : undefined, pod ? buildPolicyWorkload(this.index, pod) : undefined, policyWorkloadNames);
+    }
+    const networkPolicyNames = new Set<string>();
+    const calicoNames = new Set<string>();
+    for (const key of dirty.networkPolicies) {
+      const r = this.index.get(key);
+      if (r && isCalicoPolicy(r)) this.setDerived(this.writable(CALICO_POLICY_TYPE, copied), CALICO_POLICY_TYPE, key, calicoPolicyName(r), buildCalicoPolicy(r), calicoNames);
+      else if (r && isKubernetesNetworkPolicy(r)) this.setDerived(this.writable(NETWORK_POLICY_TYPE, copied), NETWORK_POLICY_TYPE, key, `${r.metadata.namespace}/${r.metadata.name}`, buildNetworkPolicy(r), networkPolicyNames);
+      else {
+        // Deleted: whichever view held it drops it.
+        this.setDerived(this.writable(CALICO_POLICY_TYPE, copied), CALICO_POLICY_TYPE, key, undefined, undefined, calicoNames);
+        this.setDerived(this.writable(NETWORK_POLICY_TYPE, copied), NETWORK_POLICY_TYPE, key, undefined, undefined, networkPolicyNames);
+      }
     }
     for (const key of dirty.services) {
       const [, namespace = '', name = ''] = key.split('/');
@@ -150,20 +183,33 @@ export class MeshModel {
     const changes: ModelChange[] = [];
     if (addressNames.size > 0) changes.push({ typeUrl: ADDRESS_TYPE, names: addressNames });
     if (authzNames.size > 0) changes.push({ typeUrl: AUTHORIZATION_TYPE, names: authzNames });
+    if (policyWorkloadNames.size > 0) changes.push({ typeUrl: POLICY_WORKLOAD_TYPE, names: policyWorkloadNames });
+    if (networkPolicyNames.size > 0) changes.push({ typeUrl: NETWORK_POLICY_TYPE, names: networkPolicyNames });
+    if (calicoNames.size > 0) changes.push({ typeUrl: CALICO_POLICY_TYPE, names: calicoNames });
     return changes;
   }
 
   private setAddress(store: Map<string, GeneratedResource>, sourceKey: string, name: string | undefined, message: AddressMessage | undefined, ips: string[], changed: Set<string>): void {
-    const previousName = this.addressOf.get(sourceKey);
-    if (previousName !== undefined && previousName !== name) {
+    const aliases = ips.map((ip) => `${this.mesh.network}/${ip}`);
+    this.setDerived(store, ADDRESS_TYPE, sourceKey, name, message, changed, aliases);
+  }
+
+  /**
+   * Stores what one source resource generates for one type (or removes it when name or message is
+   * undefined), remembering the generated name so a rename or deletion removes the old one.
+   */
+  private setDerived(store: Map<string, GeneratedResource>, typeUrl: string, sourceKey: string, name: string | undefined, message: object | undefined, changed: Set<string>, aliases: string[] = []): void {
+    const ownerKey = `${typeUrl} ${sourceKey}`;
+    const previousName = this.generatedName.get(ownerKey);
+    if (previousName !== undefined && (previousName !== name || message === undefined)) {
       store.delete(previousName);
-      this.addressOf.delete(sourceKey);
+      this.generatedName.delete(ownerKey);
       changed.add(previousName);
     }
     if (name === undefined || message === undefined) return;
-    const aliases = ips.map((ip) => `${this.mesh.network}/${ip}`);
-    if (this.store(store, name, this.encode('istio.workload.Address', message), aliases)) changed.add(name);
-    this.addressOf.set(sourceKey, name);
+    const typeName = MESSAGE_OF[typeUrl] as MessageName;
+    if (this.store(store, name, this.encode(typeName, message), aliases)) changed.add(name);
+    this.generatedName.set(ownerKey, name);
   }
 
   /** Stores a resource; true when its bytes changed. */
