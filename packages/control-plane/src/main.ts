@@ -102,7 +102,10 @@ await startMonitoringServer({
         policyWorkloads: decodedResources(POLICY_WORKLOAD_TYPE),
         networkPolicies: decodedResources(NETWORK_POLICY_TYPE),
         calicoPolicies: decodedResources(CALICO_POLICY_TYPE),
-        policyStatus: Object.fromEntries(model.policyWarnings()),
+        // Istio's status condition for policies ztunnel enforces only in part.
+        policyStatus: Object.fromEntries(
+          [...model.policyWarnings()].map(([key, message]) => [key, { conditions: [{ type: 'ZtunnelAccepted', status: 'True', reason: 'UnsupportedValue', message }] }]),
+        ),
         configProblems: source.problems().map(formatProblem),
         trustBundle: ca.trustBundle().roots,
       }),
