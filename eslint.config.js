@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Command-line entry points and test helpers print to stdout on purpose.
-    files: ['packages/cli/**', 'scripts/**', 'test/**', 'packages/*/src/*-main.ts', 'packages/*/src/bin/**'],
+    files: ['packages/cli/**', 'scripts/**', 'test/**', 'certs/**', 'packages/*/bench/**', 'packages/*/src/*-main.ts', 'packages/*/src/bin/**'],
     rules: { 'no-console': 'off' },
   },
 );
