@@ -1,0 +1,8 @@
+// @ambit/nft: nftables rule builder and applier (layer L3). Today: the in-pod capture rules and
+// policy routing that the CNI agent installs in an enrolled pod's network namespace.
+export { INPOD_DEFAULTS, INPOD_TABLE, MARK_MASK, ROUTE_TABLE, RULE_PRIORITY, resolveInpodConfig, type InpodConfig, type ResolvedInpodConfig } from './config.ts';
+export { NftErrorCode } from './errors.ts';
+export { renderInpodRules } from './inpod-rules.ts';
+export { renderInpodRouting, planRouting, parseRoutingState, type IpFamily, type IpRule, type FamilyRoutingState, type RoutingState, type RoutingBatch } from './inpod-routing.ts';
+export { applyInpod, removeInpod, inpodInstalled } from './inpod.ts';
+export { nftInNetns, nftListTable, describeNftError } from './nft.ts';
