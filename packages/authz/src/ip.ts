@@ -121,6 +121,7 @@ export function parseIpInto(text: string, out: Uint32Array): 0 | 4 | 6 {
     const c = text.charCodeAt(i);
     if (c === CHAR_COLON) colon = true;
     else if (c === CHAR_PERCENT && colon) {
+      if (i === text.length - 1) return 0; // an empty zone
       end = i;
       break;
     }
