@@ -172,7 +172,9 @@ export class CaClient implements CertificateSource {
     if (this.#closed && error.code === grpc.status.CANCELLED) return this.#closedError(identity);
     const code = STATUS_CODES[error.code] ?? IDENTITY_CODES.caError;
     const hint = HINTS[code];
-    return new CaError(code, `the CA at ${this.address} refused a certificate for ${identity}: ${statusName(error.code)}: ${clip(error.details ?? '')}`, {
+    const what =
+      code === IDENTITY_CODES.caUnavailable ? 'could not be reached for' : code === IDENTITY_CODES.caTimeout ? 'did not answer in time for' : code === IDENTITY_CODES.caError ? 'failed to issue' : 'refused';
+    return new CaError(code, `the CA at ${this.address} ${what} a certificate for ${identity}: ${statusName(error.code)}: ${clip(error.details ?? '')}`, {
       cause: error,
       grpcCode: error.code,
       details: { identity, grpcCode: error.code, grpcStatus: statusName(error.code) },
