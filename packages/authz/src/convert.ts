@@ -209,6 +209,12 @@ function rule(value: unknown, path: string, problems: Problems): Rule | undefine
   return { clauses: each(value, 'clauses', path, problems, clause) };
 }
 
+function failure(resourceName: string, problems: Problems): PolicyResult {
+  const shown = problems.list.slice(0, MAX_PROBLEMS);
+  const more = problems.list.length - shown.length;
+  return { ok: false, error: `invalid Authorization ${JSON.stringify(resourceName)}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}` };
+}
+
 /**
  * Validates one decoded istio.security.Authorization. `resourceName` is the xDS resource name, which
  * must be `namespace/name` of the resource (it is the key workloads list in authorization_policies).
@@ -217,7 +223,10 @@ function rule(value: unknown, path: string, problems: Problems): Rule | undefine
 export function policyFromResource(resourceName: string, decoded: unknown): PolicyResult {
   const path = 'Authorization';
   const problems = new Problems();
-  if (!isObject(decoded)) return { ok: false, error: `${path}: expected an object, got ${describe(decoded)}` };
+  if (!isObject(decoded)) {
+    problems.add(path, `expected an object, got ${describe(decoded)}`);
+    return failure(resourceName, problems);
+  }
   const name = text(decoded, 'name', path, problems);
   const namespace = text(decoded, 'namespace', path, problems);
   if (name === '') problems.add(`${path}.name`, 'empty name');
@@ -231,10 +240,6 @@ export function policyFromResource(resourceName: string, decoded: unknown): Poli
   const dryRun = decoded['dry_run'] ?? false;
   if (typeof dryRun !== 'boolean') problems.add(`${path}.dry_run`, `expected a boolean, got ${describe(dryRun)}`);
   const rules = each(decoded, 'rules', path, problems, rule);
-  if (problems.list.length > 0 || scope === undefined || action === undefined) {
-    const shown = problems.list.slice(0, MAX_PROBLEMS);
-    const more = problems.list.length - shown.length;
-    return { ok: false, error: `invalid Authorization ${JSON.stringify(resourceName)}: ${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}` };
-  }
+  if (problems.list.length > 0 || scope === undefined || action === undefined) return failure(resourceName, problems);
   return { ok: true, policy: { key, name, namespace, scope, action, dryRun: dryRun === true, rules } };
 }

@@ -37,7 +37,7 @@ export function match(fields: Partial<Match>): Match {
 /** A rule of clauses, each clause given as its list of matches. */
 export const rule = (...clauses: Match[][]): Rule => ({ clauses: clauses.map((matches) => ({ matches })) });
 
-export function policy(key: string, action: 'ALLOW' | 'DENY', rules: Rule[], options: { scope?: Policy['scope']; dryRun?: boolean } = {}): Policy {
+export function policy(key: string, action: 'ALLOW' | 'DENY', rules: readonly Rule[], options: { scope?: Policy['scope']; dryRun?: boolean } = {}): Policy {
   const [namespace = '', name = ''] = key.split('/');
   return { key, name, namespace, scope: options.scope ?? 'NAMESPACE', action, dryRun: options.dryRun ?? false, rules };
 }
