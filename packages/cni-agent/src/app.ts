@@ -1,0 +1,124 @@
+// The agent assembled: xDS (PolicyWorkload), the plugin socket, the hand-off socket, the reconcile
+// worker and the monitoring port. main.ts builds one from the environment; tests build one with a
+// fake InpodRules or an injected view source.
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { errorMessage, type Logger } from '@ambit/core';
+import { DeltaXdsClient } from '@ambit/xds-client';
+import * as prom from 'prom-client';
+import { AdminServer } from './admin.ts';
+import { CniAgent, type InpodRules } from './agent.ts';
+import { HandoffServer } from './handoff-server.ts';
+import { nftInpodRules } from './inpod.ts';
+import { AgentMetrics } from './metrics.ts';
+import { PluginServer } from './plugin-server.ts';
+import type { Settings } from './settings.ts';
+import { xdsCredentials } from './tls.ts';
+import { decodePolicyWorkload, POLICY_WORKLOAD_TYPE, type ViewPod } from './view.ts';
+
+export interface AgentAppOptions {
+  settings: Settings;
+  logger: Logger;
+  registry?: prom.Registry;
+  inpod?: InpodRules;
+  /** Backoff of the reconcile worker (tests shorten it). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export class AgentApp {
+  readonly settings: Settings;
+  readonly registry: prom.Registry;
+  readonly agent: CniAgent;
+  readonly handoff: HandoffServer;
+  readonly plugin: PluginServer;
+  readonly xds: DeltaXdsClient;
+  private readonly admin: AdminServer;
+  private readonly logger: Logger;
+  private xdsReady = false;
+  monitoringPort = 0;
+
+  constructor(options: AgentAppOptions) {
+    const { settings, logger } = options;
+    this.settings = settings;
+    this.logger = logger;
+    this.registry = options.registry ?? new prom.Registry();
+    const metrics = new AgentMetrics(this.registry);
+    this.handoff = new HandoffServer({ path: settings.handoffSocket, logger, ackTimeoutMs: settings.ackTimeoutMs });
+    this.agent = new CniAgent({
+      nodeName: settings.nodeName,
+      logger,
+      metrics,
+      handoff: this.handoff,
+      inpod: options.inpod ?? nftInpodRules,
+      addTimeoutMs: settings.addTimeoutMs,
+      stateFile: settings.stateFile,
+      ...(options.backoff === undefined ? {} : { backoffInitialMs: options.backoff.initialMs, backoffMaxMs: options.backoff.maxMs }),
+    });
+    this.plugin = new PluginServer({ path: settings.pluginSocket, logger, metrics, handle: (request) => this.agent.handle(request) });
+    const tls = xdsCredentials(settings.rootCa === undefined ? undefined : readFileSync(settings.rootCa), settings.trustDomain);
+    const tokenFile = settings.tokenFile;
+    this.xds = new DeltaXdsClient({
+      address: settings.xdsAddress,
+      credentials: tls.credentials,
+      channelOptions: tls.channelOptions,
+      node: { id: `cni-agent~${settings.nodeName}~ambit-cni-agent.istio-system~istio-system.svc.cluster.local`, metadata: { NODE_NAME: settings.nodeName } },
+      logger,
+      registry: this.registry,
+      ...(tokenFile === undefined
+        ? {}
+        : {
+            metadata: () => {
+              // Read per stream: a rotated token is picked up on the next reconnect.
+              const metadata = new grpc.Metadata();
+              metadata.set('authorization', `Bearer ${readFileSync(tokenFile, 'utf8').trim()}`);
+              return metadata;
+            },
+          }),
+    });
+    this.xds.subscribe<ViewPod>({
+      typeUrl: POLICY_WORKLOAD_TYPE,
+      decode: decodePolicyWorkload,
+      onChange: (change) => this.agent.setView(change.state.values()),
+    });
+    this.admin = new AdminServer({
+      address: settings.monitoringAddress,
+      port: settings.monitoringPort,
+      registry: this.registry,
+      logger,
+      readiness: () => this.readiness(),
+      debugPods: () => ({ node: settings.nodeName, pods: this.agent.debugPods() }),
+      debugState: () => ({ node: settings.nodeName, xds: this.xds.status(), handoff: { connected: this.handoff.connected, phase: this.agent.handoffPhase } }),
+    });
+  }
+
+  readiness(): string[] {
+    const problems: string[] = [];
+    if (!this.xdsReady) problems.push('xDS not synced (no PolicyWorkload response yet)');
+    if (!this.plugin.isListening) problems.push('plugin socket not listening');
+    if (!this.handoff.isListening) problems.push('hand-off socket not listening');
+    return problems;
+  }
+
+  async start(): Promise<void> {
+    this.monitoringPort = await this.admin.listen();
+    await this.handoff.listen();
+    await this.agent.start();
+    await this.plugin.listen();
+    this.xds.start();
+    this.xds.ready().then(
+      () => {
+        this.xdsReady = true;
+        this.logger.info({}, 'xDS synced');
+      },
+      (error: unknown) => this.logger.debug({ err: errorMessage(error) }, 'xDS ready() ended'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.plugin.close();
+    await this.agent.stop();
+    await this.handoff.close();
+    await this.xds.close();
+    await this.admin.close();
+  }
+}
