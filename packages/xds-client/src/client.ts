@@ -194,7 +194,7 @@ export class DeltaXdsClient {
     void this.open();
   }
 
-  /** Resolves once every subscribed type has received its first response (ztunnel's readiness). */
+  /** Resolves once every subscribed type has received its first response (ztunnel's readiness); at once with no type subscribed. */
   ready(timeoutMs?: number): Promise<void> {
     if (this.closed) return Promise.reject(xdsClientError('AMBIT_XDS_CLIENT_CLOSED', 'the xDS client is closed'));
     if (this.isReady()) return Promise.resolve();
@@ -403,6 +403,9 @@ export class DeltaXdsClient {
         { code: 'AMBIT_XDS_CLIENT_MALFORMED_RESPONSE', bytes: incoming.bytes, error: errorMessage(incoming.error ?? 'not a message') },
         'xDS response could not be decoded; restarting the stream',
       );
+      // A stream that delivers garbage must not reset the backoff, or a broken server that sends
+      // one good response before each bad one would be redialled every 10 ms.
+      session.receivedData = false;
       session.call?.cancel();
       return;
     }
