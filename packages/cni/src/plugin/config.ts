@@ -7,6 +7,7 @@ import { isObject, sortProblems, validateNetConf, type ConfigProblem, type NetCo
 import { parseDns } from '../protocol/result.ts';
 import type { CniDns } from '../protocol/types.ts';
 import type { Verb } from '../protocol/env.ts';
+import { DEFAULT_AGENT_SOCKET } from './handoff.ts';
 
 export const DEFAULT_DATA_DIR = '/var/lib/ambit/cni';
 const PLUGIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -21,6 +22,10 @@ export interface PluginConfig extends NetConf {
   dns?: CniDns;
   logLevel?: string;
   logFile?: string;
+  /** The cni-agent's Unix socket; absent = no hand-off (ADD only records). `true` = the default path. */
+  agentSocket?: string;
+  /** Deadline of one exchange with the agent. */
+  agentTimeoutMs?: number;
 }
 
 export type PluginConfigResult = { ok: true; config: PluginConfig } | { ok: false; problems: ConfigProblem[] };
@@ -69,6 +74,17 @@ export function validatePluginConfig(raw: unknown, verb?: Verb): PluginConfigRes
     else if (key === 'logLevel' && !LOG_LEVELS.includes(v)) add(key, `"${v}" is not one of ${LOG_LEVELS.join(', ')}`);
     else if (key === 'logFile' && !isAbsolute(v)) add(key, `"${v}" must be an absolute path`);
     else config[key] = v;
+  }
+  const agentSocket = raw['agentSocket'];
+  if (agentSocket === true) config.agentSocket = DEFAULT_AGENT_SOCKET;
+  else if (agentSocket !== undefined && agentSocket !== false) {
+    if (typeof agentSocket !== 'string' || !isAbsolute(agentSocket)) add('agentSocket', `${JSON.stringify(agentSocket)} must be an absolute path (or true for ${DEFAULT_AGENT_SOCKET})`);
+    else config.agentSocket = agentSocket;
+  }
+  const agentTimeoutMs = raw['agentTimeoutMs'];
+  if (agentTimeoutMs !== undefined) {
+    if (typeof agentTimeoutMs !== 'number' || !Number.isInteger(agentTimeoutMs) || agentTimeoutMs < 100 || agentTimeoutMs > 120_000) add('agentTimeoutMs', `${JSON.stringify(agentTimeoutMs)} must be an integer from 100 to 120000`);
+    else config.agentTimeoutMs = agentTimeoutMs;
   }
   if (config.prevResult !== undefined && config.ipam !== undefined && verb === 'ADD') {
     add('ipam', `ipam (type "${config.ipam.type}") is not used when ambit-cni is chained after another plugin (prevResult present); remove it`, CNI_CODE.unsupportedField);

@@ -7,7 +7,7 @@ import type { CniEnv } from '../protocol/env.ts';
 import type { CniRequest } from '../protocol/harness.ts';
 import { AttachmentStore, type AttachmentKey } from './attachments.ts';
 import { validatePluginConfig, type PluginConfig } from './config.ts';
-import { loggingHandOff, type AttachmentHandOff } from './handoff.ts';
+import { agentHandOff, DEFAULT_AGENT_TIMEOUT_MS, loggingHandOff, type AttachmentHandOff } from './handoff.ts';
 
 export interface PluginContext {
   env: CniEnv;
@@ -35,7 +35,10 @@ export function pluginContext(request: CniRequest): PluginContext {
     stdin: request.stdin,
     logger,
     attachments: new AttachmentStore(config.dataDir),
-    handOff: loggingHandOff(logger),
+    handOff:
+      config.agentSocket === undefined
+        ? loggingHandOff(logger)
+        : agentHandOff({ socket: config.agentSocket, timeoutMs: config.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUT_MS, logger, envPod: request.env.pod }),
     key: { containerId: request.env.containerId, ifname: request.env.ifname },
   };
 }
