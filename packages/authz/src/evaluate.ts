@@ -25,7 +25,7 @@
 // Hot path: no allocation beyond the returned Decision when no dry-run policy applies (constant
 // decisions are shared frozen objects, reasons are built once per decision); addresses are parsed
 // into preallocated scratch words, lazily, at most once each per call.
-import type { Cidr, Decision, DryRunDecision, Identity, Match, Policy, ServiceAccountMatch, StringMatch, ConnectionAttributes } from './types.ts';
+import type { Cidr, Clause, Decision, Rule, DryRunDecision, Identity, Match, Policy, ServiceAccountMatch, StringMatch, ConnectionAttributes } from './types.ts';
 import { cidrContains, parseIpInto } from './ip.ts';
 
 const SPIFFE_SCHEME = 'spiffe://';
@@ -118,85 +118,118 @@ function principalMatches(m: StringMatch, uri: string): boolean {
 
 function anyNamespace(list: readonly StringMatch[], id: Identity | undefined): boolean {
   if (id === undefined) return false;
-  for (const m of list) if (stringMatches(m, id.namespace)) return true;
+  for (let i = 0; i < list.length; i++) {
+    const m = list[i] as StringMatch;
+    if (stringMatches(m, id.namespace)) return true;
+  }
   return false;
 }
 
 function anyPrincipal(list: readonly StringMatch[], id: Identity | undefined): boolean {
   if (id === undefined) return false;
-  for (const m of list) if (principalMatches(m, id.uri)) return true;
+  for (let i = 0; i < list.length; i++) {
+    const m = list[i] as StringMatch;
+    if (principalMatches(m, id.uri)) return true;
+  }
   return false;
 }
 
 function anyServiceAccount(list: readonly ServiceAccountMatch[], id: Identity | undefined): boolean {
   if (id === undefined) return false;
-  for (const m of list) if (m.namespace === id.namespace && m.serviceAccount === id.serviceAccount) return true;
+  for (let i = 0; i < list.length; i++) {
+    const m = list[i] as ServiceAccountMatch;
+    if (m.namespace === id.namespace && m.serviceAccount === id.serviceAccount) return true;
+  }
   return false;
 }
 
 function anyCidr(list: readonly Cidr[], family: 0 | 4 | 6, words: Uint32Array): boolean {
   if (family === 0) return false;
-  for (const c of list) if (cidrContains(c, family, words)) return true;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i] as Cidr;
+    if (cidrContains(c, family, words)) return true;
+  }
   return false;
 }
 
 function anyPort(list: readonly number[], port: number): boolean {
-  for (const p of list) if (p === port) return true;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i] as number;
+    if (p === port) return true;
+  }
   return false;
 }
 
-function isEmptyMatch(m: Match): boolean {
-  return (
-    m.namespaces.length === 0 &&
-    m.notNamespaces.length === 0 &&
-    m.principals.length === 0 &&
-    m.notPrincipals.length === 0 &&
-    m.sourceIps.length === 0 &&
-    m.notSourceIps.length === 0 &&
-    m.destinationIps.length === 0 &&
-    m.notDestinationIps.length === 0 &&
-    m.destinationPorts.length === 0 &&
-    m.notDestinationPorts.length === 0 &&
-    m.serviceAccounts.length === 0 &&
-    m.notServiceAccounts.length === 0
-  );
-}
-
-/** One Match: every non-empty constraint must hold (cheap ones first). */
+/**
+ * One Match. Every non-empty constraint must hold (cheap ones first); a Match without any
+ * constraint is false, as ztunnel skips it (`if mg.is_empty() { continue }`), checked on the way
+ * rather than in a separate pass.
+ */
 function matchMatches(m: Match, s: Subject): boolean {
   const conn = s.conn as ConnectionAttributes;
   const id = s.identity;
-  if (m.destinationPorts.length > 0 && !anyPort(m.destinationPorts, conn.destinationPort)) return false;
-  if (m.notDestinationPorts.length > 0 && anyPort(m.notDestinationPorts, conn.destinationPort)) return false;
+  let constrained = false;
+  if (m.destinationPorts.length > 0) {
+    if (!anyPort(m.destinationPorts, conn.destinationPort)) return false;
+    constrained = true;
+  }
+  if (m.notDestinationPorts.length > 0) {
+    if (anyPort(m.notDestinationPorts, conn.destinationPort)) return false;
+    constrained = true;
+  }
   if (m.destinationIps.length > 0 || m.notDestinationIps.length > 0) {
     const family = s.destinationFamily();
     if (family === 0) return false;
     if (m.destinationIps.length > 0 && !anyCidr(m.destinationIps, family, s.dst)) return false;
     if (m.notDestinationIps.length > 0 && anyCidr(m.notDestinationIps, family, s.dst)) return false;
+    constrained = true;
   }
   if (m.sourceIps.length > 0 || m.notSourceIps.length > 0) {
     const family = s.sourceFamily();
     if (family === 0) return false;
     if (m.sourceIps.length > 0 && !anyCidr(m.sourceIps, family, s.src)) return false;
     if (m.notSourceIps.length > 0 && anyCidr(m.notSourceIps, family, s.src)) return false;
+    constrained = true;
   }
-  if (m.serviceAccounts.length > 0 && !anyServiceAccount(m.serviceAccounts, id)) return false;
-  if (m.notServiceAccounts.length > 0 && anyServiceAccount(m.notServiceAccounts, id)) return false;
-  if (m.principals.length > 0 && !anyPrincipal(m.principals, id)) return false;
-  if (m.notPrincipals.length > 0 && anyPrincipal(m.notPrincipals, id)) return false;
-  if (m.namespaces.length > 0 && !anyNamespace(m.namespaces, id)) return false;
-  if (m.notNamespaces.length > 0 && anyNamespace(m.notNamespaces, id)) return false;
-  return true;
+  if (m.serviceAccounts.length > 0) {
+    if (!anyServiceAccount(m.serviceAccounts, id)) return false;
+    constrained = true;
+  }
+  if (m.notServiceAccounts.length > 0) {
+    if (anyServiceAccount(m.notServiceAccounts, id)) return false;
+    constrained = true;
+  }
+  if (m.principals.length > 0) {
+    if (!anyPrincipal(m.principals, id)) return false;
+    constrained = true;
+  }
+  if (m.notPrincipals.length > 0) {
+    if (anyPrincipal(m.notPrincipals, id)) return false;
+    constrained = true;
+  }
+  if (m.namespaces.length > 0) {
+    if (!anyNamespace(m.namespaces, id)) return false;
+    constrained = true;
+  }
+  if (m.notNamespaces.length > 0) {
+    if (anyNamespace(m.notNamespaces, id)) return false;
+    constrained = true;
+  }
+  return constrained;
 }
 
 function policyMatches(policy: Policy, s: Subject): boolean {
-  for (const rule of policy.rules) {
+  const rules = policy.rules;
+  for (let r = 0; r < rules.length; r++) {
+    const clauses = (rules[r] as Rule).clauses;
     let ruleMatch = true;
-    for (const clause of rule.clauses) {
-      if (clause.matches.length === 0) continue; // an empty clause holds
+    for (let c = 0; c < clauses.length; c++) {
+      const matches = (clauses[c] as Clause).matches;
+      if (matches.length === 0) continue; // an empty clause holds
       let clauseMatch = false;
-      for (const m of clause.matches) {
-        if (!isEmptyMatch(m) && matchMatches(m, s)) {
+      for (let k = 0; k < matches.length; k++) {
+        const m = matches[k] as Match;
+        if (matchMatches(m, s)) {
           clauseMatch = true;
           break;
         }
@@ -213,7 +246,8 @@ function policyMatches(policy: Policy, s: Subject): boolean {
 
 function dryRunDecisions(policies: readonly Policy[], s: Subject): readonly DryRunDecision[] {
   let out: DryRunDecision[] | undefined;
-  for (const p of policies) {
+  for (let i = 0; i < policies.length; i++) {
+    const p = policies[i] as Policy;
     if (!p.dryRun) continue;
     const matches = policyMatches(p, s);
     (out ??= []).push({ policy: p.key, wouldAllow: p.action === 'ALLOW' ? matches : !matches });
@@ -238,7 +272,8 @@ export function evaluate(policies: readonly Policy[], conn: ConnectionAttributes
   let denied: Policy | undefined;
   let hasAllow = false;
   let hasEnforced = false;
-  for (const p of policies) {
+  for (let i = 0; i < policies.length; i++) {
+    const p = policies[i] as Policy;
     if (p.dryRun) continue;
     hasEnforced = true;
     if (p.action === 'ALLOW') hasAllow = true;
@@ -249,7 +284,8 @@ export function evaluate(policies: readonly Policy[], conn: ConnectionAttributes
   }
   let allowedBy: Policy | undefined;
   if (denied === undefined && hasAllow) {
-    for (const p of policies) {
+    for (let i = 0; i < policies.length; i++) {
+      const p = policies[i] as Policy;
       if (!p.dryRun && p.action === 'ALLOW' && policyMatches(p, s)) {
         allowedBy = p;
         break;
