@@ -64,6 +64,12 @@ class Subject {
     this.badAddress = undefined;
   }
 
+  /** Drops the references to the caller's objects once a decision is made. */
+  clear(): void {
+    this.conn = undefined;
+    this.identity = undefined;
+  }
+
   sourceFamily(): 0 | 4 | 6 {
     if (!this.srcParsed) {
       this.srcParsed = true;
@@ -86,7 +92,6 @@ class Subject {
 }
 
 const subject = new Subject();
-const EMPTY_CONNECTION: ConnectionAttributes = Object.freeze({ sourceIp: '', destinationIp: '', destinationPort: 0 });
 
 function stringMatches(m: StringMatch, value: string): boolean {
   switch (m.kind) {
@@ -306,6 +311,6 @@ export function evaluate(policies: readonly Policy[], conn: ConnectionAttributes
   } else {
     result = dryRuns === NO_DRY_RUN ? NOT_ALLOWED : decide(false, REASON_NOT_ALLOWED, undefined, dryRuns);
   }
-  s.reset(EMPTY_CONNECTION); // drop references to the caller's objects
+  s.clear();
   return result;
 }
