@@ -235,7 +235,9 @@ describe('cni-agent with real namespaces', () => {
     assert.equal(z.dels('db'), 1);
     assert.equal(await inpodInstalled(ns), false);
     assert.deepEqual(await call(pluginPath, { op: 'del', pod: { uid: 'db' } }), { v: 1, ok: true, enrolled: false, captured: false });
-    assert.equal(agent.debugPods().find((p) => p.uid === 'db'), undefined);
+    const debug = agent.debugPods().find((p) => p.uid === 'db');
+    assert.equal(debug?.known, false, 'only the view still lists it');
+    assert.equal(debug?.captured, false);
   });
 
   test('a bad request line gets a BAD_REQUEST answer, not a dropped connection', async () => {
