@@ -65,6 +65,8 @@ async function readRoutingState(netnsPath: string): Promise<RoutingState> {
 
 async function runIp(netnsPath: string, args: string[]): Promise<string> {
   const result = await runInNetns(netnsPath, ['ip', ...args]);
+  // IPv4 reports a routing table that was never created as an error; IPv6 prints [].
+  if (result.status !== 0 && /FIB table does not exist/.test(result.stderr)) return '[]';
   if (result.status !== 0) {
     throw new AmbitError(NftErrorCode.ROUTING_FAILED, `ip ${args.join(' ')} failed in ${netnsPath}: ${result.stderr.trim()}`);
   }
