@@ -42,46 +42,77 @@ function isHttp2Stream(stream: Duplex): stream is Duplex & Http2Stream {
   return 'rstCode' in stream && 'session' in stream && typeof (stream as Partial<Http2Stream>).close === 'function';
 }
 
-function cleanlyClosed(stream: Duplex): boolean {
-  if (isHttp2Stream(stream)) return stream.rstCode === h2.NGHTTP2_NO_ERROR && stream.readableEnded && stream.writableFinished;
-  return stream.readableEnded && stream.writableFinished && !stream.errored;
+interface Side {
+  stream: Duplex;
+  name: 'a' | 'b';
+  /** Its readable side ended ('end'). */
+  readEnded: boolean;
+  /** We ended its writable side because the other side's readable ended. */
+  weEnded: boolean;
+}
+
+/**
+ * Clean = both directions ended normally: the side's readable ended, we ended its writable, and
+ * (HTTP/2) no reset code. A stream's own writableFinished cannot tell: node marks a reset stream
+ * finished.
+ */
+function cleanlyClosed(side: Side): boolean {
+  const { stream } = side;
+  if (!side.readEnded || !side.weEnded || stream.errored) return false;
+  return !isHttp2Stream(stream) || stream.rstCode === undefined || stream.rstCode === h2.NGHTTP2_NO_ERROR;
 }
 
 export function relay(a: Duplex, b: Duplex, done: (result: RelayResult) => void): void {
   const result: RelayResult = { bytesAToB: 0, bytesBToA: 0, error: undefined, failedSide: undefined };
   let closed = 0;
-  const fail = (side: 'a' | 'b', error: Error): void => {
+  const sa: Side = { stream: a, name: 'a', readEnded: false, weEnded: false };
+  const sb: Side = { stream: b, name: 'b', readEnded: false, weEnded: false };
+  const fail = (side: Side, error: Error): void => {
     if (result.error === undefined) {
       result.error = error;
-      result.failedSide = side;
+      result.failedSide = side.name;
     }
   };
-  const watch = (self: Duplex, other: Duplex, side: 'a' | 'b'): void => {
+  const watch = (self: Side, other: Side): void => {
+    const stream = self.stream;
     // A duplex that ends its readable side must not end its writable side: the reverse direction keeps flowing.
-    self.allowHalfOpen = true;
-    self.on('error', (error: Error) => {
-      fail(side, error);
-      abortDuplex(other, 'peer-error');
+    stream.allowHalfOpen = true;
+    stream.on('error', (error: Error) => {
+      fail(self, error);
+      abortDuplex(other.stream, 'peer-error');
     });
-    self.once('close', () => {
+    stream.once('end', () => {
+      self.readEnded = true;
+      // A reset also ends an HTTP/2 stream's readable side before 'close' reports it: decide one
+      // turn later, when the close handler below has already aborted the other side.
+      setImmediate(() => {
+        const to = other.stream;
+        if (to.destroyed || to.writableEnded) return;
+        if (isHttp2Stream(stream) && stream.destroyed && !self.weEnded) return;
+        other.weEnded = true;
+        to.end();
+      });
+    });
+    stream.once('close', () => {
       if (!cleanlyClosed(self)) {
         if (result.error === undefined) {
-          const code = isHttp2Stream(self) ? ` (RST_STREAM code ${self.rstCode ?? 'none'})` : '';
-          fail(side, new Error(`${side === 'a' ? 'first' : 'second'} side closed before both directions ended${code}`));
+          const code = isHttp2Stream(stream) ? ` (RST_STREAM code ${stream.rstCode ?? 'none'})` : '';
+          fail(self, new Error(`${self.name === 'a' ? 'first' : 'second'} side closed before both directions ended${code}`));
         }
-        abortDuplex(other, 'peer-error');
+        abortDuplex(other.stream, 'peer-error');
       }
       if (++closed === 2) done(result);
     });
   };
-  watch(a, b, 'a');
-  watch(b, a, 'b');
+  watch(sa, sb);
+  watch(sb, sa);
   a.on('data', (chunk: Buffer) => {
     result.bytesAToB += chunk.length;
   });
   b.on('data', (chunk: Buffer) => {
     result.bytesBToA += chunk.length;
   });
-  a.pipe(b);
-  b.pipe(a);
+  // end: false: each direction is ended by the 'end' handlers above, which tell a FIN from a reset.
+  a.pipe(b, { end: false });
+  b.pipe(a, { end: false });
 }
