@@ -104,8 +104,9 @@ test('DENY rules keep only their L4 parts, so they deny more broadly', () => {
     'istio-system',
   );
   assert.equal(authorization?.action, 1);
-  // The operation clause survives with no constraint (matches any port); the header condition is gone.
-  assert.deepEqual(authorization?.rules, [{ clauses: [{ matches: [{ ...emptyMatch(), namespaces: [{ exact: 'evil' }] }] }, { matches: [emptyMatch()] }] }]);
+  // The operation had only HTTP fields: its clause is dropped, so any port of that source is
+  // denied (an empty Match would match nothing in ztunnel); the header condition is gone too.
+  assert.deepEqual(authorization?.rules, [{ clauses: [{ matches: [{ ...emptyMatch(), namespaces: [{ exact: 'evil' }] }] }] }]);
   assert.match(warning ?? '', /request\.headers\[x-user\]/);
 });
 
@@ -121,4 +122,17 @@ test('when keys ztunnel supports become matches of their own clause', () => {
   }
   const port = convertAuthorizationPolicy({ ...base, rules: [{ when: [{ key: 'destination.port', values: ['443'] }] }] }, 'istio-system').authorization?.rules;
   assert.deepEqual(port?.[0]?.clauses[0]?.matches[0]?.destination_ports, [443]);
+});
+
+test('a DENY whose only rule is HTTP-only denies every connection to its target', () => {
+  const { authorization } = convertAuthorizationPolicy({ ...base, action: 'DENY', rules: [{ to: [{ operation: { methods: ['DELETE'] } }] }] }, 'istio-system');
+  assert.deepEqual(authorization?.rules, [{ clauses: [] }], 'a rule without clauses matches everything');
+});
+
+test('a source entry left without L4 constraints widens the clause to any source', () => {
+  const { authorization } = convertAuthorizationPolicy(
+    { ...base, action: 'DENY', rules: [{ from: [{ source: { namespaces: ['a'] } }, { source: { requestPrincipals: ['x/y'] } }], to: [{ operation: { ports: ['80'] } }] }] },
+    'istio-system',
+  );
+  assert.deepEqual(authorization?.rules, [{ clauses: [{ matches: [{ ...emptyMatch(), destination_ports: [80] }] }] }]);
 });

@@ -74,6 +74,10 @@ export function stringMatch(value: string): StringMatchMessage {
   return { exact: value };
 }
 
+function isUnconstrained(m: MatchMessage): boolean {
+  return Object.values(m).every((list: unknown[]) => list.length === 0);
+}
+
 function cidr(text: string): { address: Uint8Array; length: number } | undefined {
   const [ip = '', len] = text.split('/');
   const address = ipToBytes(ip);
@@ -92,6 +96,10 @@ function ports(values: string[] | undefined): number[] {
 
 function clausesOf(rule: AuthorizationRule, policyNamespace: string): Array<{ matches: MatchMessage[] }> {
   const clauses: Array<{ matches: MatchMessage[] }> = [];
+  // A Match without any constraint matches nothing in ztunnel (it is skipped), so a clause whose
+  // entries were all stripped to nothing would deny (or allow) nothing. An entry with no L4
+  // constraint left means "any source" (or "any operation"): the whole clause is dropped, which
+  // makes it match everything, as Istio's stripping of HTTP fields from DENY rules intends.
   const sources = (rule.from ?? []).map((f) => {
     const s = f.source ?? {};
     const m = emptyMatch();
@@ -105,14 +113,14 @@ function clausesOf(rule: AuthorizationRule, policyNamespace: string): Array<{ ma
     m.not_service_accounts = (s.notServiceAccounts ?? []).map((v) => serviceAccount(v, policyNamespace));
     return m;
   });
-  if (sources.length > 0) clauses.push({ matches: sources });
+  if (sources.length > 0 && !sources.some(isUnconstrained)) clauses.push({ matches: sources });
   const operations = (rule.to ?? []).map((t) => {
     const m = emptyMatch();
     m.destination_ports = ports(t.operation?.ports);
     m.not_destination_ports = ports(t.operation?.notPorts);
     return m;
   });
-  if (operations.length > 0) clauses.push({ matches: operations });
+  if (operations.length > 0 && !operations.some(isUnconstrained)) clauses.push({ matches: operations });
   for (const c of rule.when ?? []) {
     if (!ZTUNNEL_WHEN_KEYS.has(c.key)) continue;
     const m = emptyMatch();

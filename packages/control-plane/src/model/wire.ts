@@ -90,7 +90,7 @@ export const AUTHZ_ACTION = { ALLOW: 0, DENY: 1 } as const;
 export const APP_PROTOCOL = { UNKNOWN: 0, HTTP11: 1, HTTP2: 2, GRPC: 3, TCP: 4, TLS: 5 } as const;
 export const HBONE_PORT = 15008;
 
-/** A Match with no constraint: every list empty (matches any connection). */
+/** A Match with no constraint: every list empty. ztunnel skips such a Match (it matches nothing). */
 export function emptyMatch(): MatchMessage {
   return {
     namespaces: [],
