@@ -12,9 +12,9 @@ import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { isAmbitError, silentLogger, waitFor } from '@ambit/core';
 import { CniRuntime, isCniPluginError } from '@ambit/cni';
-import { DeltaAdsServer, type ClientInfo, type ResourceChange, type ResourceSnapshot, type ResourceSource, type XdsResource } from '../../packages/control-plane/src/xds/index.ts';
+import { DeltaAdsServer, type ClientInfo, type ResourceChange, type ResourceSnapshot, type ResourceSource, type XdsResource } from '@ambit/control-plane/xds';
 import { encodeMessage, TYPE_URL } from '@ambit/xds-types';
-import { HandoffClient, type HandoffPod } from '../../packages/ztunnel/src/handoff/index.ts';
+import { HandoffClient, type HandoffPod } from '@ambit/ztunnel/handoff';
 import { REPO } from './helpers.ts';
 
 const PREFIX = `ambit-t${process.pid}-ca`;

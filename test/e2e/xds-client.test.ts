@@ -8,10 +8,10 @@ import * as grpc from '@grpc/grpc-js';
 import { waitFor, type Logger } from '@ambit/core';
 import { decodeMessage, encodeMessage, loadAdsServiceDefinition, TYPE_URL, type workload, type security } from '@ambit/xds-types';
 import { DeltaXdsClient, type StateChange, type XdsClientOptions } from '@ambit/xds-client';
-import { DeltaAdsServer } from '../../packages/control-plane/src/xds/index.ts';
-import type { ClientInfo, ClientStatus, XdsResource } from '../../packages/control-plane/src/xds/index.ts';
-import { rejectedNames } from '../../packages/control-plane/src/xds/nack.ts';
-import { MemorySource, RecordingLogger, startServer, type TestServer } from '../../packages/control-plane/test/xds-helpers.ts';
+import { DeltaAdsServer } from '@ambit/control-plane/xds';
+import type { ClientInfo, ClientStatus, XdsResource } from '@ambit/control-plane/xds';
+import { rejectedNames } from '@ambit/control-plane/xds/nack';
+import { MemorySource, RecordingLogger, startServer, type TestServer } from '@ambit/control-plane/test/xds-helpers';
 
 const ADDRESS = TYPE_URL.address;
 const AUTHZ = TYPE_URL.authorization;
