@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LabNames } from './names.ts';
 import type { LabNode } from './topology.ts';
+import { nodePaths } from './node-components.ts';
 
 /** Ambit's plugin binaries, then Debian's reference plugins (for chained set-ups). */
 export const CNI_BIN_DIRS = [join(dirname(fileURLToPath(import.meta.resolve('@ambit/cni'))), '..', 'bin'), '/usr/lib/cni'];
@@ -18,6 +19,8 @@ export function buildConflist(names: LabNames, node: LabNode): Record<string, un
       {
         type: 'ambit-cni',
         dataDir,
+        // The node's CNI agent: enrolled pods are captured and handed to the ztunnel before ADD returns.
+        agentSocket: nodePaths(names, node.name).pluginSocket,
         ipam: { type: 'ambit-ipam', subnet: node.podCIDR, gateway: node.gateway, dataDir },
       },
     ],

@@ -8,6 +8,7 @@ import { errorMessage, type Logger } from '@ambit/core';
 import { addControlPlaneNetns, createUnderlay, planNodes, type LabNode } from './topology.ts';
 import { controlPlaneGet, controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
+import { agentPods, agentReady, nodeComponents, ztunnelReady, type NodeComponents } from './node-components.ts';
 import { issueNodeCredentials, waitFor } from '@ambit/core';
 import { LabCluster } from './cluster.ts';
 import { startRpcServer } from './rpc.ts';
@@ -26,6 +27,7 @@ export class LabSupervisor {
   private readonly nodes: LabNode[];
   private stopping: Promise<void> | undefined;
   private controlPlane: ManagedProcess | undefined;
+  private readonly nodeDaemons = new Map<string, NodeComponents>();
   private controlPlaneUp = false;
   private readonly options: SupervisorOptions;
 
@@ -41,6 +43,7 @@ export class LabSupervisor {
     logger.info({ nodes: this.nodes.length }, 'creating the lab network');
     await createUnderlay(names, this.nodes);
     await this.startControlPlane();
+    await this.startNodeComponents();
     this.cluster = new LabCluster(names, this.nodes, logger);
     await this.cluster.bootstrap();
     await waitControlPlaneSynced(names, 60_000);
@@ -48,7 +51,7 @@ export class LabSupervisor {
     this.server = await startRpcServer(
       names.socket,
       {
-        'GET /status': async () => ({ status: 200, body: this.status() }),
+        'GET /status': async () => ({ status: 200, body: await this.statusWithComponents() }),
         // Relays for the CLI (proxy-status, config dumps): the host namespace has no route into the lab.
         'GET /control-plane/syncz': async () => this.relayControlPlane('/debug/syncz'),
         'GET /control-plane/config_dump': async () => this.relayControlPlane('/debug/config_dump'),
@@ -78,6 +81,43 @@ export class LabSupervisor {
     await waitFor(() => this.controlPlaneUp, { timeoutMs: 60_000, intervalMs: 20, what: 'the control plane to become ready' });
   }
 
+  /** A CNI agent and a ztunnel in every node, ready before the first pod is wired. */
+  private async startNodeComponents(): Promise<void> {
+    const { names, logger } = this.options;
+    for (const node of this.nodes) {
+      const daemons = nodeComponents(names, node, logger.child({ node: node.name }));
+      this.nodeDaemons.set(node.name, daemons);
+      daemons.agent.start();
+      daemons.ztunnel.start();
+    }
+    await waitFor(async () => (await Promise.all(this.nodes.map(async (n) => (await agentReady(n)) && (await ztunnelReady(n))))).every(Boolean), {
+      timeoutMs: 90_000,
+      intervalMs: 50,
+      maxIntervalMs: 500,
+      what: 'every node\'s CNI agent and ztunnel to become ready',
+    });
+  }
+
+  /** Enrolled pods count as ready once their node's ztunnel acknowledged them (DESIGN.md, lab up). */
+  private async waitEnrolledAcked(timeoutMs: number): Promise<void> {
+    const status = this.cluster?.status();
+    if (!status) return;
+    const pending = (): Promise<string[]> =>
+      Promise.all(
+        this.nodes.map(async (node) => {
+          const wanted = status.pods.filter((p) => p.node === node.name && p.enrolled);
+          if (wanted.length === 0) return [];
+          const known = await agentPods(node).catch(() => []);
+          return wanted.filter((p) => !known.some((k) => k.namespace === p.namespace && k.name === p.name && k.acked)).map((p) => `${p.namespace}/${p.name}`);
+        }),
+      ).then((lists) => lists.flat());
+    try {
+      await waitFor(async () => (await pending()).length === 0, { timeoutMs, intervalMs: 50, maxIntervalMs: 250, what: 'enrolled pods to be acknowledged by their ztunnel' });
+    } catch {
+      throw new Error(`enrolled pods not acknowledged by their ztunnel: ${(await pending()).join(', ')}`);
+    }
+  }
+
   private async watchControlPlane(): Promise<void> {
     try {
       await waitFor(() => controlPlaneReady(this.options.names), { timeoutMs: 60_000, intervalMs: 20, maxIntervalMs: 250, what: 'control plane readiness' });
@@ -103,7 +143,10 @@ export class LabSupervisor {
     try {
       const outcome = await this.cluster.apply(files, mode);
       // DESIGN.md: apply returns when the control plane has accepted the change.
-      if (outcome.problems.length === 0 && this.controlPlaneUp) await waitControlPlaneSynced(this.options.names, 30_000);
+      if (outcome.problems.length === 0 && this.controlPlaneUp) {
+        await waitControlPlaneSynced(this.options.names, 30_000);
+        await this.waitEnrolledAcked(60_000);
+      }
       return { status: outcome.problems.length > 0 ? 422 : 200, body: outcome };
     } catch (error) {
       return { status: 500, body: { error: errorMessage(error) } };
@@ -125,12 +168,29 @@ export class LabSupervisor {
     };
   }
 
+  /** status() plus the node daemons, whose readiness is asked of them. */
+  private async statusWithComponents(): Promise<LabStatus> {
+    const base = this.status();
+    const daemons = await Promise.all(
+      this.nodes.map(async (node) => {
+        const d = this.nodeDaemons.get(node.name);
+        const [agentOk, ztunnelOk] = await Promise.all([agentReady(node), ztunnelReady(node)]);
+        return [
+          { kind: 'cni-agent' as const, node: node.name, pid: d?.agent.pid ?? null, ready: agentOk },
+          { kind: 'ztunnel' as const, node: node.name, pid: d?.ztunnel.pid ?? null, ready: ztunnelOk },
+        ];
+      }),
+    );
+    return { ...base, components: [...base.components, ...daemons.flat()] };
+  }
+
   /** Stops every pod (CNI DEL each) and the API socket; `down` then removes the namespaces. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.options.logger.info({}, 'stopping the lab');
       this.server?.close();
       await this.cluster?.shutdown();
+      await Promise.all([...this.nodeDaemons.values()].flatMap((d) => [d.ztunnel.stop(), d.agent.stop()]));
       await this.controlPlane?.stop();
     })();
     return this.stopping;

@@ -1,0 +1,222 @@
+// The ztunnel of one node: follows the control plane over Delta xDS (workloads, services,
+// policies), gets certificates for the identities of its pods from the CA, takes enrolled pods
+// from the CNI agent's hand-off and runs their proxies, and serves admin (15000, loopback),
+// metrics (15020) and readiness (15021).
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { errorMessage, type Logger } from '@ambit/core';
+import { decodeMessage } from '@ambit/xds-types';
+import { DeltaXdsClient } from '@ambit/xds-client';
+import { PolicyStore, applicablePolicies, evaluate, policyFromResource, type Policy } from '@ambit/authz';
+import { HbonePool } from '@ambit/hbone';
+import { istioIdentity } from '@ambit/spiffe';
+import { addressFromProto, type AddressEntry } from './state/convert.ts';
+import { ProxyState } from './state/store.ts';
+import { CaClient, CertificateManager, caChannelCredentials } from './identity/index.ts';
+import { HandoffClient, type HandoffPod } from './handoff/index.ts';
+import { TcpMetrics } from './proxy/metrics.ts';
+import { LiveConnections } from './proxy/live-connections.ts';
+import { PodProxy } from './proxy/pod-proxy.ts';
+import type { ProxyContext } from './proxy/context.ts';
+import type { ZtunnelSettings } from './settings.ts';
+
+export const ADDRESS_TYPE = 'type.googleapis.com/istio.workload.Address';
+export const AUTHORIZATION_TYPE = 'type.googleapis.com/istio.security.Authorization';
+
+export class Ztunnel {
+  readonly registry = new Registry();
+  private readonly state = new ProxyState();
+  private readonly policies = new PolicyStore();
+  private readonly live = new LiveConnections();
+  private readonly pods = new Map<string, PodProxy>();
+  private readonly certificates: CertificateManager;
+  private readonly caClient: CaClient;
+  private readonly pool: HbonePool;
+  private readonly xds: DeltaXdsClient;
+  private readonly handoff: HandoffClient;
+  private readonly ctx: ProxyContext;
+  private readonly servers: Server[] = [];
+  private xdsReady = false;
+  private readonly settings: ZtunnelSettings;
+  private readonly logger: Logger;
+
+  constructor(settings: ZtunnelSettings, logger: Logger) {
+    this.settings = settings;
+    this.logger = logger;
+    collectDefaultMetrics({ register: this.registry });
+    const roots = readFileSync(settings.rootCa, 'utf8');
+    const channel = caChannelCredentials(roots, { trustDomain: settings.trustDomain });
+    const token = (): string => readFileSync(settings.tokenFile, 'utf8').trim();
+    this.caClient = new CaClient({
+      address: settings.caAddress,
+      credentials: channel.credentials,
+      channelOptions: channel.channelOptions,
+      token,
+      nodeIdentity: istioIdentity(settings.trustDomain, 'istio-system', 'ztunnel'),
+    });
+    this.certificates = new CertificateManager({ client: this.caClient, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
+    this.pool = new HbonePool({ logger: logger.child({ scope: 'pool' }) });
+    this.ctx = {
+      state: this.state,
+      policies: this.policies,
+      certificates: this.certificates,
+      pool: this.pool,
+      metrics: new TcpMetrics(this.registry),
+      live: this.live,
+      rootNamespace: settings.rootNamespace,
+      trustDomain: settings.trustDomain,
+      logger: logger.child({ scope: 'proxy' }),
+      accessLog: logger.child({ target: 'access' }),
+    };
+    this.xds = new DeltaXdsClient({
+      address: settings.xdsAddress,
+      credentials: channel.credentials,
+      channelOptions: channel.channelOptions,
+      metadata: () => {
+        const m = new grpc.Metadata();
+        m.set('authorization', `Bearer ${token()}`);
+        return m;
+      },
+      node: { id: `ztunnel~${settings.nodeName}~ztunnel-${settings.nodeName}.istio-system~istio-system.svc.cluster.local`, cluster: settings.clusterId, metadata: { NODE_NAME: settings.nodeName, NAMESPACE: 'istio-system' } },
+      logger: logger.child({ scope: 'xds' }),
+      registry: this.registry,
+    });
+    this.xds.subscribe<AddressEntry>({
+      typeUrl: ADDRESS_TYPE,
+      decode: (_name, body) => addressFromProto(decodeMessage('istio.workload.Address', body)),
+      onChange: ({ upserted, removed }) => this.state.apply(upserted, removed),
+    });
+    this.xds.subscribe<Policy>({
+      typeUrl: AUTHORIZATION_TYPE,
+      decode: (name, body) => {
+        const result = policyFromResource(name, decodeMessage('istio.security.Authorization', body));
+        if (!result.ok) throw new Error(result.error);
+        return result.policy;
+      },
+      onChange: ({ upserted, removed }) => {
+        for (const key of removed) this.policies.remove(key);
+        for (const policy of upserted.values()) this.policies.upsert(policy);
+        this.recheckConnections();
+      },
+    });
+    this.handoff = new HandoffClient({
+      path: settings.handoffSocket,
+      logger: logger.child({ scope: 'handoff' }),
+      onAdd: (pod) => this.addPod(pod),
+      onDel: (uid) => this.removePod(uid),
+      onSnapshot: async (uids) => {
+        for (const uid of [...this.pods.keys()]) if (!uids.has(uid)) await this.removePod(uid);
+      },
+    });
+  }
+
+  /** A policy change applies to open connections too: those now denied are closed. */
+  private recheckConnections(): void {
+    const closed = this.live.recheck((c) => evaluate(applicablePolicies(this.policies, c.workload, this.settings.rootNamespace), c.attributes));
+    if (closed > 0) this.logger.info({ closed }, 'closed connections denied by a policy change');
+  }
+
+  private async addPod(pod: HandoffPod): Promise<void> {
+    const existing = this.pods.get(pod.uid);
+    if (existing?.listening) return;
+    const sa = pod.serviceAccount || pod.addresses.map((ip) => this.state.workloadByAddress('', ip)?.serviceAccount).find(Boolean) || 'default';
+    const proxy = new PodProxy(this.ctx, {
+      uid: pod.uid,
+      name: pod.name,
+      namespace: pod.namespace,
+      serviceAccount: sa,
+      netnsPath: pod.netnsPath,
+      addresses: pod.addresses,
+      identity: istioIdentity(this.settings.trustDomain, pod.namespace, sa),
+    });
+    await proxy.start();
+    this.pods.set(pod.uid, proxy);
+    this.logger.info({ pod: `${pod.namespace}/${pod.name}`, uid: pod.uid, addresses: pod.addresses }, 'pod enrolled: listeners open in its network namespace');
+  }
+
+  private async removePod(uid: string): Promise<void> {
+    const proxy = this.pods.get(uid);
+    if (!proxy) return;
+    this.pods.delete(uid);
+    await proxy.stop();
+    this.logger.info({ pod: `${proxy.pod.namespace}/${proxy.pod.name}`, uid }, 'pod removed');
+  }
+
+  /** Ready after the first xDS response of every type and with a live hand-off connection. */
+  ready(): boolean {
+    return this.xdsReady && this.handoff.connected;
+  }
+
+  async start(): Promise<void> {
+    this.xds.start();
+    void this.xds.ready().then(
+      () => {
+        this.xdsReady = true;
+        this.logger.info({ workloads: [...this.state.allWorkloads()].length }, 'xDS synced');
+      },
+      (error: unknown) => this.logger.error({ err: errorMessage(error) }, 'xDS did not sync'),
+    );
+    this.handoff.start();
+    const s = this.settings;
+    this.servers.push(await this.serve(s.listenHost, s.metricsPort, async (path) => (path === '/metrics' || path === '/stats/prometheus' ? { status: 200, type: this.registry.contentType, body: await this.registry.metrics() } : undefined)));
+    this.servers.push(await this.serve(s.listenHost, s.readinessPort, async (path) => (path === '/healthz/ready' ? (this.ready() ? { status: 200, type: 'text/plain', body: 'ready\n' } : { status: 503, type: 'text/plain', body: 'not ready\n' }) : undefined)));
+    // Admin is loopback only, as in Istio.
+    this.servers.push(
+      await this.serve('127.0.0.1', s.adminPort, async (path) => {
+        if (path === '/config_dump') return { status: 200, type: 'application/json', body: JSON.stringify(this.configDump(), null, 2) };
+        if (path === '/quitquitquit') {
+          setImmediate(() => void this.stop().then(() => process.exit(0)));
+          return { status: 200, type: 'text/plain', body: 'OK\n' };
+        }
+        return undefined;
+      }),
+    );
+  }
+
+  private serve(host: string, port: number, route: (path: string) => Promise<{ status: number; type: string; body: string } | undefined>): Promise<Server> {
+    const server = createServer((req, res) => {
+      route((req.url ?? '/').split('?')[0] ?? '/').then(
+        (reply) => {
+          const r = reply ?? { status: 404, type: 'text/plain', body: 'not found\n' };
+          res.writeHead(r.status, { 'content-type': r.type });
+          res.end(r.body);
+        },
+        (error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`${errorMessage(error)}\n`);
+        },
+      );
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(server));
+    });
+  }
+
+  /** What `ambit ztunnel-config` shows: workloads, services, policies, certificates, pods. */
+  configDump(): Record<string, unknown> {
+    return {
+      node: this.settings.nodeName,
+      ready: this.ready(),
+      xds: this.xds.status(),
+      workloads: [...this.state.allWorkloads()].map((w) => ({ ...w, services: Object.fromEntries([...w.services].map(([k, v]) => [k, Object.fromEntries(v)])) })),
+      services: [...this.state.allServices()],
+      policies: this.policies.all().map((p) => ({ key: p.key, scope: p.scope, action: p.action, dryRun: p.dryRun, rules: p.rules.length })),
+      certificates: this.certificates.status(),
+      pods: [...this.pods.values()].map((p) => ({ ...p.pod, listening: p.listening })),
+      connections: { inboundLive: this.live.size, pool: this.pool.stats() },
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const server of this.servers) server.close();
+    await Promise.all([...this.pods.keys()].map((uid) => this.removePod(uid)));
+    await this.handoff.close();
+    await this.xds.close();
+    await this.pool.close();
+    this.certificates.close();
+    this.caClient.close();
+  }
+}

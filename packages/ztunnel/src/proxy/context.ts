@@ -1,0 +1,27 @@
+// What every pod's proxies share: the node's view of the mesh, policies, certificates, the HBONE
+// pool, metrics and logs. One per ztunnel.
+import type { Logger } from '@ambit/core';
+import type { PolicyStore } from '@ambit/authz';
+import type { HbonePool } from '@ambit/hbone';
+import type { ProxyState } from '../state/store.ts';
+import type { CertificateManager } from '../identity/index.ts';
+import type { TcpMetrics } from './metrics.ts';
+import type { LiveConnections } from './live-connections.ts';
+
+export const ZTUNNEL_MARK = 0x539;
+export const OUTBOUND_PORT = 15001;
+export const INBOUND_PLAIN_PORT = 15006;
+export const HBONE_PORT = 15008;
+
+export interface ProxyContext {
+  state: ProxyState;
+  policies: PolicyStore;
+  certificates: CertificateManager;
+  pool: HbonePool;
+  metrics: TcpMetrics;
+  live: LiveConnections;
+  rootNamespace: string;
+  trustDomain: string;
+  logger: Logger;
+  accessLog: Logger;
+}
