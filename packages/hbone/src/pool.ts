@@ -96,6 +96,8 @@ interface SessionEntry {
   fingerprint: string;
   idleTimer: NodeJS.Timeout | undefined;
   pingTimer: NodeJS.Timeout | undefined;
+  /** While connecting: destroys whatever the set-up has opened so far. */
+  cancel: (() => void) | undefined;
 }
 
 export function poolKeyString(key: PoolKey): string {
@@ -220,6 +222,7 @@ export class HbonePool {
         waits.push(new Promise((resolve) => session.once('close', () => resolve())));
         session.destroy();
       }
+      entry.cancel?.();
       this.#drop(entry);
     }
     await Promise.all(waits);
@@ -255,6 +258,7 @@ export class HbonePool {
       fingerprint: credentials.fingerprint,
       idleTimer: undefined,
       pingTimer: undefined,
+      cancel: undefined,
     };
     entry.ready = this.#open(entry, credentials, options);
     entry.ready.catch(() => {});
@@ -315,6 +319,12 @@ export class HbonePool {
     let tcp: Socket | undefined;
     let secure: TLSSocket | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let session: ClientHttp2Session | undefined;
+    entry.cancel = () => {
+      session?.destroy();
+      secure?.destroy();
+      tcp?.destroy();
+    };
     try {
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(hboneError(CODES.timeout, `HBONE session set-up to ${where} did not complete within ${this.#connectTimeoutMs}ms`)), this.#connectTimeoutMs);
@@ -328,6 +338,9 @@ export class HbonePool {
       dialed.then((s) => this.#closed && s.destroy(), () => {});
       tcp = await Promise.race([dialed, deadline]);
       tcp.setNoDelay(true);
+      // The TLS socket inherits allowHalfOpen from the TCP socket; HTTP/2 needs none, and with it a
+      // server's close would only end the readable side and leave the session waiting forever.
+      tcp.allowHalfOpen = false;
       secure = tls.connect({
         socket: tcp,
         secureContext: credentials.context,
@@ -362,29 +375,31 @@ export class HbonePool {
         });
       }
       entry.peerIdentity = check.identity;
-      const session = http2.connect(`https://${where.includes(':') ? `[${where}]` : where}`, {
+      session = http2.connect(`https://${where.includes(':') ? `[${where}]` : where}`, {
         createConnection: () => tlsSocket,
         settings: CLIENT_SETTINGS,
         maxSessionMemory: MAX_SESSION_MEMORY_MB,
       });
       session.on('error', (error) => this.#logger.debug({ session: entry.id, err: error.message }, 'HBONE session error'));
+      const h2session = session;
+      tlsSocket.once('close', () => h2session.destroy());
       await Promise.race([
         new Promise<void>((resolve, reject) => {
-          session.once('connect', () => resolve());
-          session.once('close', () => reject(hboneError(CODES.tls, `the HBONE session to ${where} closed while starting`)));
+          h2session.once('connect', () => resolve());
+          h2session.once('close', () => reject(hboneError(CODES.tls, `the HBONE session to ${where} closed while starting`)));
         }),
         deadline,
       ]);
-      session.setLocalWindowSize(CONNECTION_WINDOW);
+      h2session.setLocalWindowSize(CONNECTION_WINDOW);
       if (entry.state === 'closed' || this.#closed) {
-        session.destroy();
         throw hboneError(CODES.poolClosed, 'the HBONE pool was closed while the session was set up');
       }
-      entry.session = session;
+      entry.session = h2session;
       if (entry.state === 'connecting') entry.state = 'ready';
-      this.#watch(entry, session);
-      return session;
+      this.#watch(entry, h2session);
+      return h2session;
     } catch (error) {
+      session?.destroy();
       secure?.destroy();
       tcp?.destroy();
       if (entry.state !== 'closed') this.#drop(entry);
@@ -392,6 +407,7 @@ export class HbonePool {
       throw error;
     } finally {
       clearTimeout(timer);
+      entry.cancel = undefined;
     }
   }
 

@@ -115,7 +115,12 @@ export class HboneServer {
     });
     this.server.on('session', (session) => this.#onSession(session));
     this.server.on('stream', (stream, headers) => this.#onStream(stream, headers));
-    this.server.on('tlsClientError', (error: Error & { code?: string }) => this.#reject(error.code ?? 'TLS', error.message, undefined));
+    // A chain OpenSSL refused is destroyed by node right after the handshake; the verify code is on the socket.
+    this.server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+      const verify = socket?.authorizationError;
+      const reason = typeof verify === 'string' ? verify : verify instanceof Error ? ((verify as Error & { code?: string }).code ?? 'TLS') : (error.code ?? 'TLS');
+      this.#reject(reason, verify ? `client certificate refused by OpenSSL: ${String(verify)}` : error.message, socket?.remoteAddress);
+    });
     this.server.on('unknownProtocol', (socket: TLSSocket) => {
       this.#reject('ALPN', `the client did not negotiate h2 (ALPN ${String(socket.alpnProtocol)})`, socket.remoteAddress);
       socket.destroy();
