@@ -18,6 +18,6 @@ export {
   type Traceparent,
 } from './headers.ts';
 export { prepareCredentials, type HboneCredentials } from './credentials.ts';
-export { PeerVerifier } from './peer-verifier.ts';
+export { PeerVerifier, sharedPeerVerifier } from './peer-verifier.ts';
 export { CODES as HBONE_ERROR_CODES, HboneRefusedError, type HboneErrorCode } from './errors.ts';
 export * as hboneSettings from './settings.ts';

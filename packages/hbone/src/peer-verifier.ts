@@ -71,3 +71,6 @@ export class PeerVerifier {
     return check;
   }
 }
+
+/** One cache per process: servers and pools of a ztunnel see the same peers. */
+export const sharedPeerVerifier = new PeerVerifier();

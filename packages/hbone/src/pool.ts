@@ -12,7 +12,7 @@ import { parseAuthority } from './authority.ts';
 import { prepareCredentials, type HboneCredentials, type PreparedCredentials } from './credentials.ts';
 import { CODES, hboneError, HboneRefusedError, quote } from './errors.ts';
 import { checkHeaderValue, type ConnectHeaders } from './headers.ts';
-import { PeerVerifier } from './peer-verifier.ts';
+import { sharedPeerVerifier } from './peer-verifier.ts';
 import {
   CLIENT_SETTINGS,
   CONNECTION_WINDOW,
@@ -116,7 +116,7 @@ export class HbonePool {
   readonly #pingTimeoutMs: number;
   readonly #idleTimeoutMs: number;
   readonly #connectTimeoutMs: number;
-  readonly #verifier = new PeerVerifier();
+  readonly #verifier = sharedPeerVerifier;
   readonly #byKey = new Map<string, SessionEntry[]>();
   /** Every live entry, including draining ones no longer listed under their key. */
   readonly #entries = new Set<SessionEntry>();

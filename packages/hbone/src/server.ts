@@ -11,7 +11,7 @@ import { errorMessage, silentLogger, type Logger } from '@ambit/core';
 import { parseAuthority, type Authority } from './authority.ts';
 import { prepareCredentials, TLS_VERSIONS, type HboneCredentials, type PreparedCredentials, secureContextOptions } from './credentials.ts';
 import { headerText, type ConnectHeaders } from './headers.ts';
-import { PeerVerifier } from './peer-verifier.ts';
+import { sharedPeerVerifier } from './peer-verifier.ts';
 import { relay } from './relay.ts';
 import { CONNECTION_WINDOW, DEFAULT_HANDSHAKE_TIMEOUT_MS, MAX_SESSION_MEMORY_MB, SERVER_SETTINGS } from './settings.ts';
 
@@ -89,7 +89,7 @@ export class HboneServer {
   readonly server: Http2SecureServer;
   readonly #logger: Logger;
   readonly #options: HboneServerOptions;
-  readonly #verifier = new PeerVerifier();
+  readonly #verifier = sharedPeerVerifier;
   readonly #sessions = new Map<Http2Session, SessionState>();
   readonly #rejected: Record<string, number> = Object.create(null) as Record<string, number>;
   readonly #responses: Record<string, number> = Object.create(null) as Record<string, number>;

@@ -7,6 +7,8 @@ export const HBONE_PORT = 15008;
 export const STREAM_WINDOW = 4 * MiB;
 /** HTTP/2 connection receive window, raised with setLocalWindowSize once the session is up. */
 export const CONNECTION_WINDOW = 16 * MiB;
+/** Largest HTTP/2 frame we accept (ztunnel: 1 MiB); fewer frames per byte on bulk streams. */
+export const MAX_FRAME_SIZE = 1 * MiB;
 export const SERVER_MAX_CONCURRENT_STREAMS = 200;
 export const SERVER_MAX_HEADER_LIST_SIZE = 64 * 1024;
 export const CLIENT_MAX_HEADER_LIST_SIZE = 16 * 1024;
@@ -21,6 +23,7 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export const SERVER_SETTINGS: Settings = {
   initialWindowSize: STREAM_WINDOW,
+  maxFrameSize: MAX_FRAME_SIZE,
   maxConcurrentStreams: SERVER_MAX_CONCURRENT_STREAMS,
   maxHeaderListSize: SERVER_MAX_HEADER_LIST_SIZE,
   enablePush: false,
@@ -28,6 +31,7 @@ export const SERVER_SETTINGS: Settings = {
 
 export const CLIENT_SETTINGS: Settings = {
   initialWindowSize: STREAM_WINDOW,
+  maxFrameSize: MAX_FRAME_SIZE,
   maxHeaderListSize: CLIENT_MAX_HEADER_LIST_SIZE,
   enablePush: false,
 };
