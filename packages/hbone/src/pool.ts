@@ -272,6 +272,11 @@ export class HbonePool {
 
   #release(entry: SessionEntry): void {
     entry.streams = Math.max(0, entry.streams - 1);
+    this.#idleCheck(entry);
+  }
+
+  /** A session with no streams: close it if draining, else arm the idle timer. */
+  #idleCheck(entry: SessionEntry): void {
     if (entry.streams > 0) return;
     if (entry.state === 'draining') {
       entry.session?.close();
@@ -397,6 +402,8 @@ export class HbonePool {
       entry.session = h2session;
       if (entry.state === 'connecting') entry.state = 'ready';
       this.#watch(entry, h2session);
+      // Every caller may have given up (timeout) while the session was set up.
+      this.#idleCheck(entry);
       return h2session;
     } catch (error) {
       session?.destroy();
