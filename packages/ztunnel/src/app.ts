@@ -86,7 +86,11 @@ export class Ztunnel {
     this.xds.subscribe<AddressEntry>({
       typeUrl: ADDRESS_TYPE,
       decode: (_name, body) => addressFromProto(decodeMessage('istio.workload.Address', body)),
-      onChange: ({ upserted, removed }) => this.state.apply(upserted, removed),
+      onChange: ({ upserted, removed }) => {
+        this.state.apply(upserted, removed);
+        // A workload's policy list may have changed: open connections are judged again.
+        this.recheckConnections();
+      },
     });
     this.xds.subscribe<Policy>({
       typeUrl: AUTHORIZATION_TYPE,
@@ -114,7 +118,7 @@ export class Ztunnel {
 
   /** A policy change applies to open connections too: those now denied are closed. */
   private recheckConnections(): void {
-    const closed = this.live.recheck((c) => evaluate(applicablePolicies(this.policies, c.workload, this.settings.rootNamespace), c.attributes));
+    const closed = this.live.recheck((c) => evaluate(applicablePolicies(this.policies, c.workload(), this.settings.rootNamespace), c.attributes));
     if (closed > 0) this.logger.info({ closed }, 'closed connections denied by a policy change');
   }
 

@@ -68,7 +68,7 @@ export function hboneHandlers(ctx: ProxyContext, pod: PodInfo): {
         return { status: 503, reason: errorMessage(error) };
       }
       const release = ctx.live.add({
-        workload: destination,
+        workload: () => sourceWorkload(ctx, pod),
         attributes,
         close: (reason) => {
           ctx.logger.info({ pod: `${pod.namespace}/${pod.name}`, peer: peer.identity, reason }, 'closing a live connection');
@@ -114,7 +114,7 @@ export function handlePlaintextInbound(ctx: ProxyContext, pod: PodInfo, client: 
   }
   void connectToApp(pod, original.address, original.port, clientIp).then(
     (upstream: Duplex & Socket) => {
-      const release = ctx.live.add({ workload: destination, attributes, close: () => upstream.resetAndDestroy() });
+      const release = ctx.live.add({ workload: () => sourceWorkload(ctx, pod), attributes, close: () => upstream.resetAndDestroy() });
       relay(client, upstream, (result) => {
         release();
         record.close(result.bytesAToB, result.bytesBToA, result.error ? { message: errorMessage(result.error), flags: '-' } : undefined);

@@ -3,8 +3,11 @@
 import type { ConnectionAttributes } from '@ambit/authz';
 
 export interface LiveConnection {
-  /** The destination workload's namespace and selector policies, for applicablePolicies(). */
-  workload: { namespace: string; authorizationPolicies: readonly string[] };
+  /**
+   * The destination workload as xDS describes it NOW (namespace and selector policies, for
+   * applicablePolicies()): a new policy arrives together with the workload's new policy list.
+   */
+  workload: () => { namespace: string; authorizationPolicies: readonly string[] };
   attributes: ConnectionAttributes;
   close(reason: string): void;
 }
