@@ -226,7 +226,37 @@ spec: { mtls: { mode: STRICT } }
     assert.equal((await probe('plain/outsider', `${serverIp}:80`)).connected, true);
   });
 
+  test('ztunnel-config shows what the ztunnel of a node holds, with the columns of istioctl', async () => {
+    const workloads = await ambit(['ztunnel-config', 'workloads', '--lab', LAB, '--node', 'node-1']);
+    assert.equal(workloads.code, 0, workloads.stderr);
+    assert.match(workloads.stdout, /^NAMESPACE\s+POD NAME\s+ADDRESS\s+NODE\s+WAYPOINT\s+PROTOCOL/);
+    assert.match(workloads.stdout, new RegExp(`\\nmesh\\s+server\\s+${serverIp.replaceAll('.', '\\.')}\\s+node-1\\s+None\\s+HBONE`));
+    assert.match(workloads.stdout, /\nplain\s+outsider\s+\S+\s+node-2\s+None\s+TCP/);
+    const certs = await ambit(['ztunnel-config', 'certificates', '--lab', LAB, '--node', 'node-1']);
+    assert.match(certs.stdout, /spiffe:\/\/cluster\.local\/ns\/mesh\/sa\/server\s+Leaf\s+Available\s+true/);
+    const json = await ambitJson<Record<string, Array<{ name: string }>>>(['ztunnel-config', 'connections', '--lab', LAB, '-o', 'json']);
+    assert.deepEqual(json['node-1']?.map((p) => p.name), ['server']);
+  });
+
+  test('removing the label undoes enrollment live; adding it back captures again', async () => {
+    const podNetns = `ambit-${LAB}.p.mesh.server`;
+    const inpod = async (): Promise<boolean> => (await commandOutput('ip', ['netns', 'exec', podNetns, 'nft', 'list', 'tables'])).includes('ambit-inpod');
+    assert.equal(await inpod(), true, 'the enrolled pod has its capture rules');
+    await apply('server-out.yaml', CLUSTER.split('---').find((d) => d.includes('name: server, namespace: mesh'))!.replace('labels: { app: server }', 'labels: { app: server, istio.io/dataplane-mode: none }'));
+    await waitFor(async () => !(await inpod()), { timeoutMs: 20_000, what: 'the capture rules to go' });
+    const direct = await ambit(['lab', 'exec', '--name', LAB, 'mesh/client', '--', 'curl', '-sS', '--max-time', '3', `http://${serverIp}/`]);
+    assert.equal(direct.code, 0, direct.stderr);
+    const workloads = await ambit(['ztunnel-config', 'workloads', '--lab', LAB, '--node', 'node-1']);
+    assert.match(workloads.stdout, /\nmesh\s+server\s+\S+\s+node-1\s+None\s+TCP/, 'the server is now a plain TCP workload');
+    await apply('server-in.yaml', CLUSTER.split('---').find((d) => d.includes('name: server, namespace: mesh'))!);
+    await waitFor(async () => await inpod(), { timeoutMs: 20_000, what: 'the capture rules to come back' });
+    await waitFor(async () => (await probe('mesh/client', `${serverIp}:80`, '1s')).connected, { timeoutMs: 20_000, intervalMs: 200, what: 'HBONE to work again' });
+  });
+
   test('traffic keeps flowing without the control plane; a killed ztunnel is restarted and serves again', async () => {
+    // A transfer between two pods of node-2 runs while node-1's ztunnel is killed: it must not be cut.
+    const otherIp = (await ambitJson<{ pods: Array<{ name: string; ip: string }> }>(['lab', 'status', '--name', LAB, '-o', 'json'])).pods.find((p) => p.name === 'other')?.ip ?? '';
+    const longTransfer = runInPod<{ intact: boolean; error: string | null }>('mesh/client', 'tcp-transfer.ts', [otherIp, '80', String(512 * 1024 * 1024)]);
     const status = await ambitJson<{ components: Array<{ kind: string; node: string | null; pid: number | null }> }>(['lab', 'status', '--name', LAB, '-o', 'json']);
     const cp = status.components.find((c) => c.kind === 'control-plane');
     assert.ok(cp?.pid);
@@ -236,5 +266,7 @@ spec: { mtls: { mode: STRICT } }
     assert.ok(zt?.pid);
     process.kill(zt.pid, 'SIGKILL');
     await waitFor(async () => (await probe('mesh/client', `${serverIp}:80`, '1s')).connected, { timeoutMs: 60_000, intervalMs: 200, what: 'service restored after the ztunnel restart' });
+    const transfer = await longTransfer;
+    assert.deepEqual([transfer.error, transfer.intact], [null, true], 'the transfer on node-2 was not cut');
   });
 });

@@ -7,6 +7,7 @@ import { demoCommand } from './demo.ts';
 import { certsCommand } from './certs-command.ts';
 import { analyzeCommand } from './analyze-command.ts';
 import { proxyStatusCommand } from './proxy-status-command.ts';
+import { ztunnelConfigCommand } from './ztunnel-config-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const USAGE = `usage: ambit <command>
@@ -14,7 +15,8 @@ const USAGE = `usage: ambit <command>
   demo     bring up examples/production in a lab, probe it against its expectations, tear it down
   certs    make plug-in CA files: a root, or a per-cluster intermediate (ambit certs --help)
   analyze  validate YAML and warn about policies that will not do what they say (-f DIR, --lab N)
-  proxy-status  each client of the control plane and its sync state (--lab N)`;
+  proxy-status  each client of the control plane and its sync state (--lab N)
+  ztunnel-config workloads|services|policies|certificates|connections  what each ztunnel holds (--lab N, --node N)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -29,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
       return analyzeCommand(rest);
     case 'proxy-status':
       return proxyStatusCommand(rest);
+    case 'ztunnel-config':
+      return ztunnelConfigCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -262,7 +262,7 @@ export async function labProbeMatrix(lab: string, options: MatrixOptions): Promi
 }
 
 /** A JSON document a component serves, relayed by the supervisor (`control-plane/syncz`, ...). */
-export async function labComponentJson(lab: string, what: 'control-plane/syncz' | 'control-plane/config_dump'): Promise<unknown> {
+export async function labComponentJson(lab: string, what: 'control-plane/syncz' | 'control-plane/config_dump' | `ztunnel/${string}/config_dump`): Promise<unknown> {
   const reply = await callSupervisor(labNames(lab).socket, 'GET', `/${what}`, undefined, 30_000);
   if (reply.status !== 200) throw new AmbitError('AMBIT_LAB_COMPONENT_UNAVAILABLE', `${what}: ${JSON.stringify(reply.body)}`);
   return reply.body;

@@ -8,7 +8,8 @@ import { errorMessage, type Logger } from '@ambit/core';
 import { addControlPlaneNetns, createUnderlay, planNodes, type LabNode } from './topology.ts';
 import { controlPlaneGet, controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
-import { agentPods, agentReady, nodeComponents, ztunnelReady, type NodeComponents } from './node-components.ts';
+import { agentPods, agentReady, nodeComponents, ztunnelReady, ZTUNNEL_ADMIN_PORT, type NodeComponents } from './node-components.ts';
+import { componentGet } from './component-http.ts';
 import { issueNodeCredentials, waitFor } from '@ambit/core';
 import { LabCluster } from './cluster.ts';
 import { startRpcServer } from './rpc.ts';
@@ -55,6 +56,7 @@ export class LabSupervisor {
         // Relays for the CLI (proxy-status, config dumps): the host namespace has no route into the lab.
         'GET /control-plane/syncz': async () => this.relayControlPlane('/debug/syncz'),
         'GET /control-plane/config_dump': async () => this.relayControlPlane('/debug/config_dump'),
+        ...Object.fromEntries(this.nodes.map((node) => [`GET /ztunnel/${node.name}/config_dump`, async () => this.relayZtunnel(node)])),
         'POST /apply': async (body) => this.apply(body, 'apply'),
         'POST /delete': async (body) => this.apply(body, 'delete'),
         'POST /shutdown': async () => {
@@ -133,6 +135,16 @@ export class LabSupervisor {
       return { status: reply.status, body: JSON.parse(reply.body) as unknown };
     } catch (error) {
       return { status: 503, body: { error: `the control plane did not answer ${path}: ${errorMessage(error)}` } };
+    }
+  }
+
+  /** The ztunnel's admin port listens on the node's loopback only, as in Istio. */
+  private async relayZtunnel(node: LabNode): Promise<{ status: number; body: unknown }> {
+    try {
+      const reply = await componentGet(node.netns, '127.0.0.1', ZTUNNEL_ADMIN_PORT, '/config_dump');
+      return { status: reply.status, body: JSON.parse(reply.body) as unknown };
+    } catch (error) {
+      return { status: 503, body: { error: `the ztunnel of ${node.name} did not answer: ${errorMessage(error)}` } };
     }
   }
 
