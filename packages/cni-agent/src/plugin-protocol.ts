@@ -12,28 +12,15 @@
 import { isIP } from 'node:net';
 import { CNI_AGENT_ERROR_CODES } from './errors.ts';
 
-export const PROTOCOL_VERSION = 1;
-/** Longest request or response line in bytes, newline included. */
-export const MAX_LINE = 16 * 1024;
-
-export interface PluginPod {
-  /** Pod UID (K8S_POD_UID); falls back to `namespace/name` at the plugin when the runtime sends none. */
-  uid: string;
-  name: string;
-  namespace: string;
-  serviceAccount?: string;
-  /** Path of the pod's network namespace as seen from the node. */
-  netns: string;
-  /** Pod IPs, without prefix length. */
-  ips: string[];
-  containerId?: string;
-}
-
-export type PluginRequest = { op: 'add'; pod: PluginPod } | { op: 'del'; pod: { uid: string; name?: string; namespace?: string } };
-
-export type PluginResponse =
-  | { ok: true; enrolled: boolean; captured: boolean }
-  | { ok: false; code: string; error: string; retry: boolean };
+// The message shapes and limits are the plugin's (one definition for both ends of the socket).
+export {
+  AGENT_PROTOCOL_VERSION as PROTOCOL_VERSION,
+  AGENT_MAX_LINE as MAX_LINE,
+  type AgentPod as PluginPod,
+  type AgentRequest as PluginRequest,
+  type AgentResponse as PluginResponse,
+} from '@ambit/cni';
+import { AGENT_PROTOCOL_VERSION as PROTOCOL_VERSION, AGENT_MAX_LINE as MAX_LINE, type AgentRequest as PluginRequest, type AgentResponse as PluginResponse } from '@ambit/cni';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 

@@ -12,3 +12,4 @@ export { parseCniArgs, formatCniArgs, type PodArgs } from './protocol/cni-args.t
 export { convertResult, parseResult } from './protocol/result.ts';
 export { SUPPORTED_VERSIONS, negotiateVersion, type CniVersionInfo } from './protocol/versions.ts';
 export type { CniResult, CniInterface, CniIpConfig, CniRoute, CniDns, GcAttachment } from './protocol/types.ts';
+export { AGENT_PROTOCOL_VERSION, AGENT_MAX_LINE, type AgentPod, type AgentRequest, type AgentResponse } from './plugin/agent-client.ts';

@@ -11,14 +11,10 @@ import { routeOutbound } from './outbound-route.ts';
 import { ConnectionRecord } from './connection-record.ts';
 import { ZTUNNEL_MARK, type ProxyContext } from './context.ts';
 import type { Workload } from '../state/types.ts';
+import type { HandoffPod } from '../handoff/index.ts';
 
-export interface PodInfo {
-  uid: string;
-  name: string;
-  namespace: string;
-  serviceAccount: string;
-  netnsPath: string;
-  addresses: string[];
+/** A pod the CNI agent handed over, with the SPIFFE identity its proxies act for. */
+export interface PodInfo extends HandoffPod {
   identity: string;
 }
 
