@@ -253,6 +253,32 @@ spec: { mtls: { mode: STRICT } }
     await waitFor(async () => (await probe('mesh/client', `${serverIp}:80`, '1s')).connected, { timeoutMs: 20_000, intervalMs: 200, what: 'HBONE to work again' });
   });
 
+  test('a client certificate from a CA the mesh does not trust is refused at 15008', async () => {
+    const result = await runInPod<{ refused: boolean; stage: string; error?: string; status?: number }>('plain/outsider', 'forged-hbone.ts', [serverIp, 'spiffe://cluster.local/ns/mesh/sa/client', '80']);
+    assert.equal(result.refused, true, JSON.stringify(result));
+    // Refused by the TLS handshake or the session, not because nothing listens on 15008.
+    assert.ok(!['ECONNREFUSED', 'EHOSTUNREACH'].includes(result.error ?? '') && result.stage !== 'timeout', JSON.stringify(result));
+    assert.notEqual(result.status, 200);
+  });
+
+  test('a restarted CNI agent resynchronises with the ztunnel without leaking listeners', async () => {
+    const status = await ambitJson<{ components: Array<{ kind: string; node: string | null; pid: number | null }> }>(['lab', 'status', '--name', LAB, '-o', 'json']);
+    const agent = status.components.find((c) => c.kind === 'cni-agent' && c.node === 'node-1');
+    assert.ok(agent?.pid);
+    process.kill(agent.pid, 'SIGKILL');
+    await waitFor(
+      async () => {
+        const s = await ambitJson<{ components: Array<{ kind: string; node: string | null; pid: number | null; ready: boolean }> }>(['lab', 'status', '--name', LAB, '-o', 'json']);
+        const a = s.components.find((c) => c.kind === 'cni-agent' && c.node === 'node-1');
+        return a?.ready && a.pid !== agent.pid;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: 'the CNI agent to be restarted' },
+    );
+    const pods = await ambitJson<Record<string, Array<{ name: string }>>>(['ztunnel-config', 'connections', '--lab', LAB, '--node', 'node-1', '-o', 'json']);
+    assert.deepEqual(pods['node-1']?.map((p) => p.name), ['server'], 'one proxy for the pod, not two');
+    assert.equal((await probe('mesh/client', `${serverIp}:80`)).connected, true);
+  });
+
   test('traffic keeps flowing without the control plane; a killed ztunnel is restarted and serves again', async () => {
     // A transfer between two pods of node-2 runs while node-1's ztunnel is killed: it must not be cut.
     const otherIp = (await ambitJson<{ pods: Array<{ name: string; ip: string }> }>(['lab', 'status', '--name', LAB, '-o', 'json'])).pods.find((p) => p.name === 'other')?.ip ?? '';
