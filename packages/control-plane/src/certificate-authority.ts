@@ -9,8 +9,13 @@ import type { Logger } from '@ambit/core';
 
 const PLUGIN_FILES = ['ca-cert.pem', 'ca-key.pem', 'root-cert.pem', 'cert-chain.pem'];
 
+/** True when the plug-in CA files are present (they win over the self-signed root). */
+export function usesPluginCa(dir: string): boolean {
+  return PLUGIN_FILES.every((f) => existsSync(join(dir, f)));
+}
+
 export async function loadOrCreateAuthority(dir: string, trustDomain: string, logger: Logger): Promise<CertificateAuthority> {
-  if (PLUGIN_FILES.every((f) => existsSync(join(dir, f)))) {
+  if (usesPluginCa(dir)) {
     logger.info({ dir }, 'using the plug-in CA');
     return CertificateAuthority.fromFiles(dir, { trustDomain });
   }

@@ -12,7 +12,8 @@ import { identitiesOnNode } from './model/identities.ts';
 import { DeltaAdsServer } from './xds/index.ts';
 import { CaService, NodeTokenAuthenticator, ServingCertificate } from './ca/index.ts';
 import { modelResourceSource } from './resource-source.ts';
-import { loadOrCreateAuthority } from './certificate-authority.ts';
+import { loadOrCreateAuthority, usesPluginCa } from './certificate-authority.ts';
+import { RootRotation, recoverRotation } from './root-rotation.ts';
 import { startMonitoringServer } from './monitoring-server.ts';
 
 const settings = readSettings(process.env);
@@ -36,6 +37,7 @@ configLoaded = true;
 const nodeAuthenticator = settings.nodeCredentials ? new NodeTokenAuthenticator({ file: settings.nodeCredentials, logger: logger.child({ scope: 'credentials' }) }) : undefined;
 await nodeAuthenticator?.load();
 
+await recoverRotation(settings.caDir, logger);
 const authority = await loadOrCreateAuthority(settings.caDir, settings.mesh.trustDomain, logger);
 const ca = new CaService({
   authority,
@@ -46,6 +48,9 @@ const ca = new CaService({
   defaultTtlSeconds: settings.workloadCertTtlSeconds,
   maxTtlSeconds: settings.maxWorkloadCertTtlSeconds,
 });
+
+const rotation = new RootRotation({ dir: settings.caDir, ca, logger: logger.child({ scope: 'rotation' }), plugin: usesPluginCa(settings.caDir) });
+await rotation.start();
 
 const xds = new DeltaAdsServer({
   source: modelResourceSource(model),
@@ -108,10 +113,13 @@ await startMonitoringServer({
         ),
         configProblems: source.problems().map(formatProblem),
         trustBundle: ca.trustBundle().roots,
+        rotation: rotation.status(),
       }),
+      rotation: () => rotation.status(),
       syncz: () => xds.clients(),
       config_status: () => ({ syncedAsOf: source.syncedAsOf(), problems: source.problems().map(formatProblem) }),
     },
+    actions: { 'rotate-root': (query) => rotation.run(query.get('phase')) },
   },
 });
 

@@ -1,5 +1,6 @@
 // Port 15014: Prometheus `/metrics`, readiness `/ready`, and `/debug/*` for people and for
-// `ambit proxy-status`. Plain HTTP, read-only; every handler answers JSON or text and never throws.
+// `ambit proxy-status`. Plain HTTP; GET everywhere, plus POST for the few `actions` (root
+// rotation). Every handler answers JSON or text and never throws.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { errorMessage, type Logger } from '@ambit/core';
@@ -8,6 +9,8 @@ export interface MonitoringRoutes {
   ready(): boolean;
   /** `/debug/<name>` handlers returning JSON-serialisable values. */
   debug: Record<string, () => unknown>;
+  /** `POST /debug/<name>?...` handlers: status and JSON body. */
+  actions?: Record<string, (query: URLSearchParams) => Promise<{ status: number; body: unknown }>>;
 }
 
 export function startMonitoringServer(options: { host: string; port: number; registry: Registry; routes: MonitoringRoutes; logger: Logger }): Promise<Server> {
@@ -23,6 +26,12 @@ export function startMonitoringServer(options: { host: string; port: number; reg
         if (path === '/metrics') return send(200, await registry.metrics(), registry.contentType);
         if (path === '/ready') return routes.ready() ? send(200, 'ok\n', 'text/plain') : send(503, 'not ready\n', 'text/plain');
         const name = path.startsWith('/debug/') ? path.slice('/debug/'.length) : undefined;
+        const action = name !== undefined ? routes.actions?.[name] : undefined;
+        if (action) {
+          if (req.method !== 'POST') return send(405, JSON.stringify({ error: `${path} takes POST` }));
+          const reply = await action(new URL(req.url ?? '/', 'http://localhost').searchParams);
+          return send(reply.status, JSON.stringify(reply.body, jsonReplacer, 2));
+        }
         const handler = name !== undefined ? routes.debug[name] : undefined;
         if (!handler) return send(404, JSON.stringify({ error: `no such endpoint ${path}`, endpoints: ['/metrics', '/ready', ...Object.keys(routes.debug).map((d) => `/debug/${d}`)] }));
         return send(200, JSON.stringify(handler(), jsonReplacer, 2));

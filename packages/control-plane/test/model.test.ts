@@ -262,3 +262,19 @@ metadata: { name: prod, labels: { istio.io/dataplane-mode: ambient, istio.io/use
   m.apply({ upserted: [{ ...web, metadata: { ...web.metadata, labels: { 'istio.io/use-waypoint': 'missing' } } }], deleted: [] });
   assert.equal(address(m, 'prod/web.prod.svc.cluster.local').service?.waypoint, null, 'a missing Gateway binds nothing');
 });
+
+test('a scheduled pod without an address is already in the policy view (for CNI ADD), not yet a workload', () => {
+  const m = model();
+  m.apply({
+    upserted: resources(`apiVersion: v1
+kind: Pod
+metadata: { name: new-0, namespace: prod, uid: uid-new, labels: { app: web } }
+spec: { nodeName: node-2, containers: [{ name: c, image: x }] }
+status: { phase: Pending }
+`),
+    deleted: [],
+  });
+  const view = decodeMessage<policy.PolicyWorkload>('ambit.policy.v1.PolicyWorkload', m.resourcesOf(POLICY_WORKLOAD_TYPE).get('uid-new')!.body);
+  assert.deepEqual([view.node, view.enrolled, view.addresses.length], ['node-2', true, 0]);
+  assert.equal(m.resourcesOf(ADDRESS_TYPE).has('Kubernetes//Pod/prod/new-0'), false, 'ztunnels only get pods with an address');
+});

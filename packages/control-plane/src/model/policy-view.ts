@@ -24,7 +24,9 @@ export function policyWorkloadName(pod: Pod): string {
 
 export function buildPolicyWorkload(index: ConfigIndex, pod: Pod): object | undefined {
   const addresses = podIps(pod).map(ipToBytes).filter((b): b is Uint8Array => b !== undefined);
-  if (addresses.length === 0) return undefined;
+  // A scheduled pod is served before it has an address: its node's CNI agent must know at CNI ADD
+  // time whether the pod is enrolled, so that an enrolled pod never starts uncaptured.
+  if (addresses.length === 0 && !pod.spec.nodeName) return undefined;
   const namespace = pod.metadata.namespace ?? 'default';
   const nsLabels = { 'kubernetes.io/metadata.name': namespace, ...(index.namespace(namespace)?.metadata.labels ?? {}) };
   return {
