@@ -253,6 +253,31 @@ spec: { mtls: { mode: STRICT } }
     await waitFor(async () => (await probe('mesh/client', `${serverIp}:80`, '1s')).connected, { timeoutMs: 20_000, intervalMs: 200, what: 'HBONE to work again' });
   });
 
+  test('a pod created in an enrolled namespace is captured before its first process starts', async () => {
+    await apply(
+      'early.yaml',
+      `apiVersion: v1
+kind: Pod
+metadata: { name: early, namespace: mesh }
+spec:
+  nodeName: node-1
+  containers:
+    - name: c
+      image: debian
+      command: ["sh", "-c", "if nft list tables | grep -q ambit-inpod; then echo captured-at-start; else echo NOT-captured-at-start; fi; exec sleep 600"]
+`,
+    );
+    const log = await waitFor(
+      async () => {
+        const text = await readFile(`/run/ambit/${LAB}/logs/pods/mesh.early.c.log`, 'utf8').catch(() => '');
+        return text.includes('captured-at-start') ? text : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the early pod to report' },
+    );
+    assert.match(log, /^captured-at-start/m, 'the CNI ADD waited for capture and the ztunnel before the app ran');
+    await remove('early.yaml');
+  });
+
   test('a client certificate from a CA the mesh does not trust is refused at 15008', async () => {
     const result = await runInPod<{ refused: boolean; stage: string; error?: string; status?: number }>('plain/outsider', 'forged-hbone.ts', [serverIp, 'spiffe://cluster.local/ns/mesh/sa/client', '80']);
     assert.equal(result.refused, true, JSON.stringify(result));

@@ -36,6 +36,13 @@ export const SYSTEM_NAMESPACES = ['default', 'kube-system'];
 const POD_READY_TIMEOUT_MS = 120_000;
 const CREATE_CONCURRENCY = 8;
 
+export interface ScheduledPod {
+  namespace: string;
+  name: string;
+  node: string;
+  enrolled: boolean;
+}
+
 export interface ApplyOutcome {
   problems: string[];
   changed: string[];
@@ -55,6 +62,7 @@ export class LabCluster {
   private readonly config: ConfigWriter;
   private readonly hostsFile: string;
   private queue: Promise<unknown> = Promise.resolve();
+  private beforeSandboxes: ((pods: ScheduledPod[]) => Promise<void>) | undefined;
   private dataPlaneTimer: NodeJS.Timeout | undefined;
   private dataPlaneRun: Promise<void> | undefined;
   private dataPlaneDirty = false;
@@ -80,6 +88,15 @@ export class LabCluster {
         }),
       );
     }
+  }
+
+  /**
+   * Called with newly scheduled pods after they are recorded (Pending, with their node) and before
+   * kubelet's part starts (CNI ADD): the supervisor waits there until the control plane and the
+   * node's CNI agent know them, so an enrolled pod is captured before its app runs.
+   */
+  setBeforeSandboxes(fn: (pods: ScheduledPod[]) => Promise<void>): void {
+    this.beforeSandboxes = fn;
   }
 
   /** Serialises changes: one apply, delete or bootstrap at a time. */
@@ -200,6 +217,13 @@ export class LabCluster {
       });
       this.pods.set(key, pod);
       creations.push(pod);
+    }
+    if (creations.length > 0) {
+      // The API server holds scheduled pods before kubelet wires them.
+      await this.writeConfig();
+      await this.beforeSandboxes?.(
+        creations.map((p) => ({ namespace: p.namespace, name: p.name, node: p.node.name, enrolled: isEnrolled(p.resource, this.namespaceResource(p.namespace)) })),
+      );
     }
     await forEachLimited(creations, CREATE_CONCURRENCY, async (pod) => {
       try {

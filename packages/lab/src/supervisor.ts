@@ -11,7 +11,7 @@ import type { ManagedProcess } from './managed-process.ts';
 import { agentPods, agentReady, nodeComponents, ztunnelReady, ZTUNNEL_ADMIN_PORT, type NodeComponents } from './node-components.ts';
 import { componentGet } from './component-http.ts';
 import { issueNodeCredentials, waitFor } from '@ambit/core';
-import { LabCluster } from './cluster.ts';
+import { LabCluster, type ScheduledPod } from './cluster.ts';
 import { startRpcServer } from './rpc.ts';
 import type { LabNames } from './names.ts';
 import type { LabStatus } from './status.ts';
@@ -46,6 +46,7 @@ export class LabSupervisor {
     await this.startControlPlane();
     await this.startNodeComponents();
     this.cluster = new LabCluster(names, this.nodes, logger);
+    this.cluster.setBeforeSandboxes((pods) => this.waitScheduledKnown(pods));
     await this.cluster.bootstrap();
     await waitControlPlaneSynced(names, 60_000);
     await rm(names.socket, { force: true });
@@ -98,6 +99,29 @@ export class LabSupervisor {
       maxIntervalMs: 500,
       what: 'every node\'s CNI agent and ztunnel to become ready',
     });
+  }
+
+  /**
+   * Before CNI ADD: the control plane has read the scheduled pods and every enrolled one is in its
+   * node agent's view, so the agent knows at ADD time to capture it and wait for the ztunnel.
+   */
+  private async waitScheduledKnown(pods: ScheduledPod[]): Promise<void> {
+    if (!this.controlPlaneUp) return;
+    await waitControlPlaneSynced(this.options.names, 30_000);
+    const enrolled = pods.filter((p) => p.enrolled);
+    if (enrolled.length === 0) return;
+    await waitFor(
+      async () => {
+        for (const node of this.nodes) {
+          const wanted = enrolled.filter((p) => p.node === node.name);
+          if (wanted.length === 0) continue;
+          const known = await agentPods(node).catch(() => []);
+          if (!wanted.every((p) => known.some((k) => k.namespace === p.namespace && k.name === p.name && k.enrolled))) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 20, maxIntervalMs: 200, what: 'node agents to know the enrolled pods before they are wired' },
+    );
   }
 
   /** Enrolled pods count as ready once their node's ztunnel acknowledged them (DESIGN.md, lab up). */
