@@ -81,7 +81,9 @@ try {
     const before = ns === 'mesh' ? await Promise.all(ztunnels.map(usage)) : [];
     const rate = await inPod<{ perSecond: number; connections: number; errors: number }>(ns, `${FIX}/bench/fixtures/conn-rate.ts`, [ip(ns), '80', seconds, '16']);
     const after = ns === 'mesh' ? await Promise.all(ztunnels.map(usage)) : [];
-    const latency = await inPod<{ p50: number; p90: number; p99: number }>(ns, `${FIX}/bench/fixtures/latency.ts`, [ip(ns), '80', '1000', seconds]);
+    const beforeLatency = ns === 'mesh' ? await Promise.all(ztunnels.map(usage)) : [];
+    const latency = await inPod<{ p50: number; p90: number; p99: number; samples: number }>(ns, `${FIX}/bench/fixtures/latency.ts`, [ip(ns), '80', '1000', seconds]);
+    const afterLatency = ns === 'mesh' ? await Promise.all(ztunnels.map(usage)) : [];
     results[ns] = {
       gbps: (bytes * 2 * 8) / (transfer.ms / 1000) / 1e9,
       conns: rate.perSecond,
@@ -90,6 +92,7 @@ try {
       p90: latency.p90,
       p99: latency.p99,
       cpuPer1000: ns === 'mesh' ? ((after.reduce((s, u) => s + u.cpu, 0) - before.reduce((s, u) => s + u.cpu, 0)) / Math.max(1, rate.connections)) * 1000 : 0,
+      cpuPer1000Requests: ns === 'mesh' ? ((afterLatency.reduce((s, u) => s + u.cpu, 0) - beforeLatency.reduce((s, u) => s + u.cpu, 0)) / Math.max(1, latency.samples)) * 1000 / Math.max(1, ztunnels.length) : 0,
     };
   }
   const d = results['direct'] as Record<string, number>;
@@ -106,6 +109,7 @@ try {
   console.log('|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   console.log(`| ztunnel CPU-seconds per 1,000 new connections (both ztunnels) | - | ${m['cpuPer1000']!.toFixed(3)} | - |`);
+  console.log(`| CPU-seconds of one ztunnel per 1,000 requests at 1,000 req/s (average of the two) | - | ${m['cpuPer1000Requests']!.toFixed(3)} | - |`);
   console.log(`| ztunnel RSS idle (after start) / after the run, MB | - | ${idle.map((u) => u.rssMb.toFixed(0)).join(' + ')} / ${final.map((u) => u.rssMb.toFixed(0)).join(' + ')} | - |`);
 } finally {
   await ambit(['lab', 'down', '--name', LAB]);
