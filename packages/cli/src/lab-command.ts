@@ -13,6 +13,7 @@ import {
 } from '@ambit/lab';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { table, reachabilityGrid } from './format.ts';
+import { rotateRootCommand, ROTATE_ROOT_USAGE } from './rotate-root-command.ts';
 
 const USAGE = `usage:
   ambit lab up [--name N] [--nodes K] [-f FILE_OR_DIR]...
@@ -23,6 +24,7 @@ const USAGE = `usage:
                   [--http PATH [--method M] [--header K:V]...] [--grpc] [-o json]
   ambit lab probe [--name N] --matrix --port P [--protocol TCP|UDP] [--namespaces a,b] [--timeout 1s] [-o json]
   ambit lab status [--name N] [-o json]
+  ${ROTATE_ROOT_USAGE}
   ambit lab down [--name N]`;
 
 type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
@@ -59,6 +61,8 @@ function duration(value: unknown, flag: string): number {
 export async function labCommand(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   switch (verb) {
+    case 'rotate-root':
+      return rotateRootCommand(rest);
     case 'up': {
       const { values } = parse(rest, { nodes: { type: 'string', default: '2' }, file: { type: 'string', short: 'f', multiple: true } });
       const nodes = Number(values.nodes);

@@ -10,16 +10,20 @@ export interface ComponentReply {
   body: string;
 }
 
-export async function componentGet(netns: string, host: string, port: number, path: string, timeoutMs = 5000): Promise<ComponentReply> {
+export function componentGet(netns: string, host: string, port: number, path: string, timeoutMs = 5000): Promise<ComponentReply> {
+  return componentRequest(netns, host, port, 'GET', path, timeoutMs);
+}
+
+export async function componentRequest(netns: string, host: string, port: number, method: 'GET' | 'POST', path: string, timeoutMs = 5000): Promise<ComponentReply> {
   const socket = await connectInNetns({ netns: `/run/netns/${netns}`, host, port, timeoutMs });
   return new Promise((resolve, reject) => {
-    const req = request({ createConnection: () => socket, path, method: 'GET', timeout: timeoutMs, headers: { host: `${host}:${port}`, connection: 'close' } }, (res) => {
+    const req = request({ createConnection: () => socket, path, method, timeout: timeoutMs, headers: { host: `${host}:${port}`, connection: 'close' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new AmbitError('AMBIT_LAB_TIMEOUT', `GET ${path} on ${host}:${port} in ${netns} did not answer within ${timeoutMs}ms`)));
+    req.on('timeout', () => req.destroy(new AmbitError('AMBIT_LAB_TIMEOUT', `${method} ${path} on ${host}:${port} in ${netns} did not answer within ${timeoutMs}ms`)));
     req.on('error', reject);
     req.end();
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { waitFor, type Logger } from '@ambit/core';
 import { ManagedProcess } from './managed-process.ts';
-import { componentGet } from './component-http.ts';
+import { componentGet, componentRequest } from './component-http.ts';
 import { CONTROL_PLANE_IP } from './addresses.ts';
 import type { LabNames } from './names.ts';
 
@@ -34,6 +34,11 @@ export function controlPlaneProcess(names: LabNames, logger: Logger): ManagedPro
 
 export async function controlPlaneGet(names: LabNames, path: string): Promise<{ status: number; body: string }> {
   return componentGet(names.controlPlaneNetns, '127.0.0.1', MONITORING_PORT, path);
+}
+
+/** POST to the monitoring port (root rotation steps); a step may take a moment (a new key pair). */
+export async function controlPlanePost(names: LabNames, path: string): Promise<{ status: number; body: string }> {
+  return componentRequest(names.controlPlaneNetns, '127.0.0.1', MONITORING_PORT, 'POST', path, 30_000);
 }
 
 export async function controlPlaneReady(names: LabNames): Promise<boolean> {

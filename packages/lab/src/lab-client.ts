@@ -261,6 +261,20 @@ export async function labProbeMatrix(lab: string, options: MatrixOptions): Promi
   return { port: options.port, protocol: options.protocol, matrix: ordered };
 }
 
+export type RotationPhaseStep = 'start' | 'switch' | 'finish';
+
+export interface RotateRootResult {
+  /** 200 done; 409 out of order (the body names the next step); other statuses: failure. */
+  status: number;
+  body: { phase?: string; roots?: string[]; signingRoot?: string; error?: string; hint?: string };
+}
+
+/** One step of the CA root rotation (docs/adr/0004), relayed to the control plane. */
+export async function labRotateRoot(lab: string, phase: RotationPhaseStep): Promise<RotateRootResult> {
+  const reply = await callSupervisor(labNames(lab).socket, 'POST', `/control-plane/rotate-root?phase=${phase}`, undefined, 60_000);
+  return { status: reply.status, body: (reply.body ?? {}) as RotateRootResult['body'] };
+}
+
 /** A JSON document a component serves, relayed by the supervisor (`control-plane/syncz`, ...). */
 export async function labComponentJson(lab: string, what: 'control-plane/syncz' | 'control-plane/config_dump' | `ztunnel/${string}/config_dump`): Promise<unknown> {
   const reply = await callSupervisor(labNames(lab).socket, 'GET', `/${what}`, undefined, 30_000);

@@ -31,8 +31,9 @@ export function nodePaths(names: LabNames, node: string): NodePaths {
   return { dir, pluginSocket: join(dir, 'cni-agent.sock'), handoffSocket: join(dir, 'ztunnel.sock') };
 }
 
+/** The trust bundle the control plane publishes (every root to trust; rewritten during a root rotation). */
 export function rootCertPath(names: LabNames): string {
-  return join(names.caDir, 'self-signed', 'root-cert.pem');
+  return join(names.caDir, 'trust-bundle.pem');
 }
 
 function common(names: LabNames, node: LabNode): NodeJS.ProcessEnv {

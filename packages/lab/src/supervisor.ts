@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { SourceFile } from '@ambit/api';
 import { errorMessage, type Logger } from '@ambit/core';
 import { addControlPlaneNetns, createUnderlay, planNodes, type LabNode } from './topology.ts';
-import { controlPlaneGet, controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
+import { controlPlaneGet, controlPlanePost, controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { agentPods, agentReady, nodeComponents, ztunnelReady, ZTUNNEL_ADMIN_PORT, type NodeComponents } from './node-components.ts';
 import { componentGet } from './component-http.ts';
@@ -57,6 +57,8 @@ export class LabSupervisor {
         // Relays for the CLI (proxy-status, config dumps): the host namespace has no route into the lab.
         'GET /control-plane/syncz': async () => this.relayControlPlane('/debug/syncz'),
         'GET /control-plane/config_dump': async () => this.relayControlPlane('/debug/config_dump'),
+        // Root rotation steps (the RPC server matches the whole URL, so one route per phase).
+        ...Object.fromEntries(['start', 'switch', 'finish'].map((phase) => [`POST /control-plane/rotate-root?phase=${phase}`, async () => this.relayControlPlane(`/debug/rotate-root?phase=${phase}`, 'POST')])),
         ...Object.fromEntries(this.nodes.map((node) => [`GET /ztunnel/${node.name}/config_dump`, async () => this.relayZtunnel(node)])),
         'POST /apply': async (body) => this.apply(body, 'apply'),
         'POST /delete': async (body) => this.apply(body, 'delete'),
@@ -153,9 +155,9 @@ export class LabSupervisor {
     }
   }
 
-  private async relayControlPlane(path: string): Promise<{ status: number; body: unknown }> {
+  private async relayControlPlane(path: string, method: 'GET' | 'POST' = 'GET'): Promise<{ status: number; body: unknown }> {
     try {
-      const reply = await controlPlaneGet(this.options.names, path);
+      const reply = method === 'GET' ? await controlPlaneGet(this.options.names, path) : await controlPlanePost(this.options.names, path);
       return { status: reply.status, body: JSON.parse(reply.body) as unknown };
     } catch (error) {
       return { status: 503, body: { error: `the control plane did not answer ${path}: ${errorMessage(error)}` } };
