@@ -3,7 +3,7 @@
 // fake InpodRules or an injected view source.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { errorMessage, type Logger } from '@ambit/core';
+import { errorMessage, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import * as prom from 'prom-client';
 import { AdminServer } from './admin.ts';
@@ -35,6 +35,8 @@ export class AgentApp {
   private readonly admin: AdminServer;
   private readonly logger: Logger;
   private xdsReady = false;
+  private readonly initialRoots: Buffer | undefined;
+  private rootsWatch: FileContentWatch | undefined;
   monitoringPort = 0;
 
   constructor(options: AgentAppOptions) {
@@ -55,7 +57,8 @@ export class AgentApp {
       ...(options.backoff === undefined ? {} : { backoffInitialMs: options.backoff.initialMs, backoffMaxMs: options.backoff.maxMs }),
     });
     this.plugin = new PluginServer({ path: settings.pluginSocket, logger, metrics, handle: (request) => this.agent.handle(request) });
-    const tls = xdsCredentials(settings.rootCa === undefined ? undefined : readFileSync(settings.rootCa), settings.trustDomain);
+    this.initialRoots = settings.rootCa === undefined ? undefined : readFileSync(settings.rootCa);
+    const tls = xdsCredentials(this.initialRoots, settings.trustDomain);
     const tokenFile = settings.tokenFile;
     this.xds = new DeltaXdsClient({
       address: settings.xdsAddress,
@@ -105,6 +108,18 @@ export class AgentApp {
     await this.agent.start();
     await this.plugin.listen();
     this.xds.start();
+    const rootCa = this.settings.rootCa;
+    if (rootCa !== undefined && this.initialRoots !== undefined) {
+      // A root rotation rewrites ROOT_CA: the next xDS stream trusts the new roots; the open one stays.
+      this.rootsWatch = watchFileContent(rootCa, {
+        initial: this.initialRoots.toString('utf8'),
+        logger: this.logger,
+        onChange: (text) => {
+          this.xds.setCredentials(xdsCredentials(Buffer.from(text), this.settings.trustDomain).credentials);
+          this.logger.info({ rootCa }, 'ROOT_CA changed: new xDS connections trust its roots');
+        },
+      });
+    }
     this.xds.ready().then(
       () => {
         this.xdsReady = true;
@@ -115,6 +130,7 @@ export class AgentApp {
   }
 
   async stop(): Promise<void> {
+    this.rootsWatch?.close();
     await this.plugin.close();
     await this.agent.stop();
     await this.handoff.close();

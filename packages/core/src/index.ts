@@ -5,3 +5,4 @@ export { createLogger, silentLogger, type Logger, type LogFields, type LogFormat
 export { deadline, waitFor, type WaitOptions } from './wait.ts';
 export { COMPILE_CACHE_DIR, shareCompileCache } from './runtime.ts';
 export { issueNodeCredentials, hashToken, type IssuedNodeCredentials } from './node-credentials.ts';
+export { watchFileContent, type FileContentWatch, type FileContentWatchOptions } from './file-watch.ts';

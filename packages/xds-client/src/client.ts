@@ -117,7 +117,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 export class DeltaXdsClient {
   private readonly address: string;
-  private readonly credentials: grpc.ChannelCredentials;
+  private credentials: grpc.ChannelCredentials;
   private readonly channelOptions: grpc.ChannelOptions;
   private readonly metadataFn: (() => grpc.Metadata | Promise<grpc.Metadata>) | undefined;
   private readonly node: Record<string, unknown>;
@@ -128,6 +128,8 @@ export class DeltaXdsClient {
   private readonly types = new Map<string, TypeEntry>();
   private readonly waiters = new Set<ReadyWaiter>();
   private client: grpc.Client | undefined;
+  /** Channels replaced by setCredentials(), closed once their stream has ended (at most a few). */
+  private readonly retired: grpc.Client[] = [];
   private session: Session | undefined;
   private sessions = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -192,6 +194,19 @@ export class DeltaXdsClient {
     this.started = true;
     this.client = new grpc.Client(this.address, this.credentials, this.channelOptions);
     void this.open();
+  }
+
+  /**
+   * New channel credentials (a rotated trust bundle): the next stream opens on a new channel made
+   * with them; the open stream stays on its channel until it ends.
+   */
+  setCredentials(credentials: grpc.ChannelCredentials): void {
+    if (this.closed) return;
+    this.credentials = credentials;
+    if (!this.started) return;
+    if (this.client !== undefined) this.retired.push(this.client);
+    this.client = new grpc.Client(this.address, this.credentials, this.channelOptions);
+    while (this.retired.length > 4) this.retired.shift()?.close();
   }
 
   /** Resolves once every subscribed type has received its first response (ztunnel's readiness); at once with no type subscribed. */
@@ -288,6 +303,7 @@ export class DeltaXdsClient {
     this.session = undefined;
     this.connected = false;
     this.client?.close();
+    for (const old of this.retired.splice(0)) old.close();
     this.logger.debug({}, 'xDS client closed');
   }
 
@@ -311,6 +327,8 @@ export class DeltaXdsClient {
       return;
     }
     if (this.closed || this.session !== session || this.client === undefined) return;
+    // The stream of a replaced channel has ended: its channel can go.
+    for (const old of this.retired.splice(0)) old.close();
     const call = this.client.makeBidiStreamRequest<unknown, Incoming>(this.method.path, (value) => this.method.requestSerialize(value), deserializer(this.method), metadata);
     session.call = call;
     call.on('data', (incoming: Incoming) => this.onIncoming(session, incoming));

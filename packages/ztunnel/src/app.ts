@@ -6,15 +6,15 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { errorMessage, type Logger } from '@ambit/core';
+import { errorMessage, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { decodeMessage } from '@ambit/xds-types';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import { PolicyStore, applicablePolicies, evaluate, policyFromResource, type Policy } from '@ambit/authz';
 import { HbonePool } from '@ambit/hbone';
-import { istioIdentity } from '@ambit/spiffe';
+import { istioIdentity, TrustBundle } from '@ambit/spiffe';
 import { addressFromProto, type AddressEntry } from './state/convert.ts';
 import { ProxyState } from './state/store.ts';
-import { CaClient, CertificateManager, caChannelCredentials } from './identity/index.ts';
+import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials } from './identity/index.ts';
 import { HandoffClient, type HandoffPod } from './handoff/index.ts';
 import { TcpMetrics } from './proxy/metrics.ts';
 import { LiveConnections } from './proxy/live-connections.ts';
@@ -32,7 +32,12 @@ export class Ztunnel {
   private readonly live = new LiveConnections();
   private readonly pods = new Map<string, PodProxy>();
   private readonly certificates: CertificateManager;
-  private readonly caClient: CaClient;
+  private caClient: CaClient;
+  /** CA clients replaced after a trust bundle change, closed once their calls had time to end. */
+  private readonly retiredCaClients = new Set<CaClient>();
+  private readonly trust: MeshTrust;
+  private trustWatch: FileContentWatch | undefined;
+  private readonly initialRoots: string;
   private readonly pool: HbonePool;
   private readonly xds: DeltaXdsClient;
   private readonly handoff: HandoffClient;
@@ -47,21 +52,18 @@ export class Ztunnel {
     this.logger = logger;
     collectDefaultMetrics({ register: this.registry });
     const roots = readFileSync(settings.rootCa, 'utf8');
+    this.initialRoots = roots;
+    this.trust = new MeshTrust(parseBundle(roots, logger));
     const channel = caChannelCredentials(roots, { trustDomain: settings.trustDomain });
-    const token = (): string => readFileSync(settings.tokenFile, 'utf8').trim();
-    this.caClient = new CaClient({
-      address: settings.caAddress,
-      credentials: channel.credentials,
-      channelOptions: channel.channelOptions,
-      token,
-      nodeIdentity: istioIdentity(settings.trustDomain, 'istio-system', 'ztunnel'),
-    });
-    this.certificates = new CertificateManager({ client: this.caClient, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
+    this.caClient = this.newCaClient(channel);
+    // Requests go to whichever CA client is current (it is replaced when the trust bundle changes).
+    this.certificates = new CertificateManager({ client: { request: (identity, ttl) => this.caClient.request(identity, ttl) }, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
     this.pool = new HbonePool({ logger: logger.child({ scope: 'pool' }) });
     this.ctx = {
       state: this.state,
       policies: this.policies,
       certificates: this.certificates,
+      trust: this.trust,
       pool: this.pool,
       metrics: new TcpMetrics(this.registry),
       live: this.live,
@@ -76,7 +78,7 @@ export class Ztunnel {
       channelOptions: channel.channelOptions,
       metadata: () => {
         const m = new grpc.Metadata();
-        m.set('authorization', `Bearer ${token()}`);
+        m.set('authorization', `Bearer ${this.token()}`);
         return m;
       },
       node: { id: `ztunnel~${settings.nodeName}~ztunnel-${settings.nodeName}.istio-system~istio-system.svc.cluster.local`, cluster: settings.clusterId, metadata: { NODE_NAME: settings.nodeName, NAMESPACE: 'istio-system' } },
@@ -114,6 +116,45 @@ export class Ztunnel {
         for (const uid of [...this.pods.keys()]) if (!uids.has(uid)) await this.removePod(uid);
       },
     });
+  }
+
+  private token(): string {
+    return readFileSync(this.settings.tokenFile, 'utf8').trim();
+  }
+
+  private newCaClient(channel: ReturnType<typeof caChannelCredentials>): CaClient {
+    return new CaClient({
+      address: this.settings.caAddress,
+      credentials: channel.credentials,
+      channelOptions: channel.channelOptions,
+      token: () => this.token(),
+      nodeIdentity: istioIdentity(this.settings.trustDomain, 'istio-system', 'ztunnel'),
+    });
+  }
+
+  /**
+   * ROOT_CA changed (a root rotation step, docs/adr/0004): HBONE servers and new pooled sessions
+   * verify peers against the new roots too, new CA and xDS connections trust them, and every
+   * certificate is renewed now (after `switch` the CA signs with the new root). Open connections
+   * and the open xDS stream stay as they are.
+   */
+  private applyTrustBundle(text: string): void {
+    const bundle = parseBundle(text, this.logger);
+    if (bundle === undefined) return;
+    const before = this.trust.fingerprints();
+    this.trust.setBundle(bundle);
+    for (const proxy of this.pods.values()) proxy.refreshCredentials();
+    const channel = caChannelCredentials(text, { trustDomain: this.settings.trustDomain });
+    const old = this.caClient;
+    this.caClient = this.newCaClient(channel);
+    this.retiredCaClients.add(old);
+    setTimeout(() => {
+      this.retiredCaClients.delete(old);
+      old.close();
+    }, DEFAULT_CA_TIMEOUT_MS + 1000).unref();
+    this.xds.setCredentials(channel.credentials);
+    const renewing = this.certificates.refreshAll();
+    this.logger.info({ before, roots: this.trust.fingerprints(), renewing }, 'trust bundle changed: new roots for new connections, certificates renewing');
   }
 
   /** A policy change applies to open connections too: those now denied are closed. */
@@ -164,6 +205,7 @@ export class Ztunnel {
     );
     this.handoff.start();
     const s = this.settings;
+    this.trustWatch = watchFileContent(s.rootCa, { initial: this.initialRoots, logger: this.logger.child({ scope: 'trust-bundle' }), onChange: (text) => this.applyTrustBundle(text) });
     this.servers.push(await this.serve(s.listenHost, s.metricsPort, async (path) => (path === '/metrics' || path === '/stats/prometheus' ? { status: 200, type: this.registry.contentType, body: await this.registry.metrics() } : undefined)));
     this.servers.push(await this.serve(s.listenHost, s.readinessPort, async (path) => (path === '/healthz/ready' ? (this.ready() ? { status: 200, type: 'text/plain', body: 'ready\n' } : { status: 503, type: 'text/plain', body: 'not ready\n' }) : undefined)));
     // Admin is loopback only, as in Istio.
@@ -209,6 +251,7 @@ export class Ztunnel {
       services: [...this.state.allServices()],
       policies: this.policies.all().map((p) => ({ key: p.key, scope: p.scope, action: p.action, dryRun: p.dryRun, rules: p.rules.length })),
       certificates: this.certificates.status(),
+      trustBundle: { file: this.settings.rootCa, roots: this.trust.fingerprints() },
       pods: [...this.pods.values()].map((p) => ({ ...p.pod, listening: p.listening })),
       connections: { inboundLive: this.live.size, pool: this.pool.stats() },
     };
@@ -216,11 +259,24 @@ export class Ztunnel {
 
   async stop(): Promise<void> {
     for (const server of this.servers) server.close();
+    this.trustWatch?.close();
     await Promise.all([...this.pods.keys()].map((uid) => this.removePod(uid)));
     await this.handoff.close();
     await this.xds.close();
     await this.pool.close();
     this.certificates.close();
     this.caClient.close();
+    for (const old of this.retiredCaClients) old.close();
+    this.retiredCaClients.clear();
+  }
+}
+
+/** The roots of ROOT_CA; undefined (logged) when it is not a PEM bundle of CA certificates. */
+function parseBundle(text: string, logger: Logger): TrustBundle | undefined {
+  try {
+    return TrustBundle.fromPem(text);
+  } catch (error) {
+    logger.warn({ err: errorMessage(error) }, 'ROOT_CA is not a trust bundle; keeping the previous roots');
+    return undefined;
   }
 }

@@ -375,4 +375,35 @@ describe('CertificateManager', () => {
     assert.deepEqual(clock.pending().map((t) => t.inMs), [500]);
     manager.close();
   });
+  test('refreshAll renews every held certificate now; the old one serves until the new one lands; one in flight is followed by one more', async () => {
+    const { clock, client, manager, updated } = setup();
+    manager.acquire(WEB);
+    manager.acquire(DB);
+    await settle();
+    const oldWeb = fakeCert(WEB, clock.now - 60_000, DAY, 'old-web');
+    client.next().resolve(oldWeb);
+    await settle();
+    // DB's first request is still in flight when the bundle changes.
+    assert.equal(manager.refreshAll(), 2);
+    await settle();
+    assert.deepEqual(client.calls.map((c) => c.identity), [WEB, DB, WEB], 'WEB renewed at once, DB waits for its request in flight');
+    assert.equal(manager.get(WEB), oldWeb, 'the current certificate keeps serving meanwhile');
+    const oldDb = fakeCert(DB, clock.now - 60_000, DAY, 'old-db');
+    client.next().resolve(oldDb);
+    await settle();
+    assert.deepEqual(client.calls.map((c) => c.identity), [WEB, DB, WEB, DB], 'the reply to the earlier request is followed by a new one');
+    assert.equal(manager.get(DB), oldDb);
+    const newWeb = fakeCert(WEB, clock.now - 60_000, DAY, 'new-web');
+    const newDb = fakeCert(DB, clock.now - 60_000, DAY, 'new-db');
+    client.next().resolve(newWeb);
+    client.next().resolve(newDb);
+    await settle();
+    assert.equal(manager.get(WEB), newWeb);
+    assert.equal(manager.get(DB), newDb);
+    assert.deepEqual(updated.map(([, c]) => c), [oldWeb, oldDb, newWeb, newDb]);
+    assert.equal(client.calls.length, 4, 'no further request: renewal is back at half-life');
+    assert.deepEqual(clock.pending().map((t) => t.at), [clock.now - 60_000 + DAY / 2, clock.now - 60_000 + DAY / 2]);
+    manager.close();
+    assert.equal(manager.refreshAll(), 0, 'nothing after close');
+  });
 });

@@ -23,6 +23,8 @@ export interface CertificateStatus {
   notAfter?: string;
   /** Hex serial number of the current leaf (the SERIAL NUMBER column). */
   serialNumber?: string;
+  /** SHA-256 fingerprint (colon hex) of the root the current chain ends at. */
+  rootFingerprint?: string;
   /** When the next request is due: the half-life renewal, or the next retry after a failure. */
   nextRefresh?: string;
   /** Message of the last failed request, cleared by the next success. */
@@ -70,6 +72,8 @@ interface Entry {
   cert: WorkloadCertificate | undefined;
   /** The in-flight request, shared by every acquire/wait meanwhile. */
   inFlight: boolean;
+  /** refreshAll() came while a request was in flight: ask again when it lands. */
+  refreshAgain: boolean;
   /** Failed requests in a row (drives the backoff). */
   failures: number;
   lastError: Error | undefined;
@@ -105,6 +109,7 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
   readonly #random: () => number;
   readonly #entries = new Map<string, Entry>();
   readonly #serials = new WeakMap<WorkloadCertificate, string>();
+  readonly #roots = new WeakMap<WorkloadCertificate, string>();
   readonly #requests: prom.Counter<'result'>;
   readonly #duration: prom.Histogram;
   #closed = false;
@@ -161,7 +166,7 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
       existing.refs += 1;
       return;
     }
-    const entry: Entry = { identity: id, refs: 1, cert: undefined, inFlight: false, failures: 0, lastError: undefined, timer: undefined, dueAt: undefined, waiters: new Set() };
+    const entry: Entry = { identity: id, refs: 1, cert: undefined, inFlight: false, refreshAgain: false, failures: 0, lastError: undefined, timer: undefined, dueAt: undefined, waiters: new Set() };
     this.#entries.set(id, entry);
     this.#logger.debug({ identity: id }, 'prefetching workload certificate');
     this.#fetch(entry);
@@ -212,6 +217,24 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
     });
   }
 
+  /**
+   * Renews every held certificate now, not at half-life (the trust bundle changed: after a root
+   * rotation's switch the CA signs with the new root). The current certificates keep serving until
+   * their replacements arrive; a request already in flight is followed by one more. Failures take
+   * the usual backoff.
+   */
+  refreshAll(): number {
+    if (this.#closed) return 0;
+    let count = 0;
+    for (const entry of this.#entries.values()) {
+      count += 1;
+      if (entry.inFlight) entry.refreshAgain = true;
+      else this.#fetch(entry);
+    }
+    if (count > 0) this.#logger.info({ identities: count }, 'renewing every workload certificate (trust bundle changed)');
+    return count;
+  }
+
   status(): CertificateStatus[] {
     const out: CertificateStatus[] = [];
     for (const entry of this.#entries.values()) {
@@ -221,6 +244,8 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
         s.notAfter = entry.cert.notAfter.toISOString();
         const serial = this.#serial(entry.cert);
         if (serial) s.serialNumber = serial;
+        const root = this.#rootOf(entry.cert);
+        if (root) s.rootFingerprint = root;
       }
       if (entry.dueAt !== undefined) s.nextRefresh = new Date(entry.dueAt).toISOString();
       if (entry.lastError) s.lastError = errorMessage(entry.lastError);
@@ -312,6 +337,10 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
     }
     entry.waiters.clear();
     this.#emitSafely('updated', entry.identity, cert);
+    if (entry.refreshAgain) {
+      entry.refreshAgain = false;
+      this.#fetch(entry);
+    }
   }
 
   #failed(entry: Entry, error: Error, started: number): void {
@@ -369,6 +398,19 @@ export class CertificateManager extends EventEmitter<CertificateManagerEvents> {
     } catch (error) {
       this.#logger.error({ event, error: errorMessage(error) }, 'a certificate event listener threw');
     }
+  }
+
+  #rootOf(cert: WorkloadCertificate): string | undefined {
+    let root = this.#roots.get(cert);
+    if (root === undefined) {
+      try {
+        root = new X509Certificate(cert.certChainPem.at(-1) ?? '').fingerprint256;
+      } catch {
+        root = '';
+      }
+      this.#roots.set(cert, root);
+    }
+    return root === '' ? undefined : root;
   }
 
   #serial(cert: WorkloadCertificate): string | undefined {

@@ -4,7 +4,7 @@ import type { Logger } from '@ambit/core';
 import type { PolicyStore } from '@ambit/authz';
 import type { HbonePool } from '@ambit/hbone';
 import type { ProxyState } from '../state/store.ts';
-import type { CertificateManager } from '../identity/index.ts';
+import type { CertificateManager, MeshTrust } from '../identity/index.ts';
 import type { TcpMetrics } from './metrics.ts';
 import type { LiveConnections } from './live-connections.ts';
 
@@ -17,6 +17,8 @@ export interface ProxyContext {
   state: ProxyState;
   policies: PolicyStore;
   certificates: CertificateManager;
+  /** Adds the published trust bundle to each certificate's own root (root rotation); absent in unit tests. */
+  trust?: MeshTrust;
   pool: HbonePool;
   metrics: TcpMetrics;
   live: LiveConnections;

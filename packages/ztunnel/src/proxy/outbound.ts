@@ -88,7 +88,8 @@ export function handleOutbound(ctx: ProxyContext, pod: PodInfo, app: Socket): vo
     try {
       let upstream;
       if (route.kind === 'hbone') {
-        const credentials = ctx.certificates.get(pod.identity) ?? (await ctx.certificates.wait(pod.identity, 10_000));
+        const cert = ctx.certificates.get(pod.identity) ?? (await ctx.certificates.wait(pod.identity, 10_000));
+        const credentials = ctx.trust ? ctx.trust.credentials(cert) : cert;
         const service = route.destination.service;
         upstream = await ctx.pool.connect({
           key: { sourceIdentity: pod.identity, destinationIdentities: route.identities, sourceIp: podIp, destinationIp: route.address },

@@ -2,6 +2,7 @@
 // (Istio's in-pod model): 15001 outbound, 15006 plaintext inbound, 15008 HBONE inbound. The
 // sockets carry the ztunnel mark so the in-pod rules never capture the ztunnel's own traffic.
 import { createServer, type ListenOptions, type Server } from 'node:net';
+import { errorMessage } from '@ambit/core';
 import { listenInNetns, openSocketInNetns } from '@ambit/netns';
 import { createHboneServer, type HboneServer } from '@ambit/hbone';
 import { HBONE_PORT, INBOUND_PLAIN_PORT, OUTBOUND_PORT, ZTUNNEL_MARK, type ProxyContext } from './context.ts';
@@ -21,9 +22,19 @@ export class PodProxy {
     this.pod = pod;
     this.onCertificate = (identity) => {
       if (identity !== pod.identity) return;
-      const cert = ctx.certificates.get(identity);
-      if (cert) this.hbone?.setCredentials(cert);
+      this.refreshCredentials();
     };
+  }
+
+  /** The pod's current certificate and the current trust roots, for new HBONE connections only. */
+  refreshCredentials(): void {
+    const cert = this.ctx.certificates.get(this.pod.identity);
+    if (!cert || !this.hbone) return;
+    try {
+      this.hbone.setCredentials(this.ctx.trust ? this.ctx.trust.credentials(cert) : cert);
+    } catch (error) {
+      this.ctx.logger.error({ pod: `${this.pod.namespace}/${this.pod.name}`, err: errorMessage(error) }, 'could not apply new HBONE credentials; the previous ones stay');
+    }
   }
 
   /** Obtains the pod's certificate and opens the three listeners; all or nothing. */
@@ -31,7 +42,8 @@ export class PodProxy {
     const { ctx, pod } = this;
     ctx.certificates.acquire(pod.identity);
     try {
-      const credentials = await ctx.certificates.wait(pod.identity, 15_000);
+      const cert = await ctx.certificates.wait(pod.identity, 15_000);
+      const credentials = ctx.trust ? ctx.trust.credentials(cert) : cert;
       const netns = pod.netnsPath;
       this.outbound = await listenInNetns(
         { netns, bind: { address: '0.0.0.0', port: OUTBOUND_PORT }, mark: ZTUNNEL_MARK, reuseAddress: true },
