@@ -14,6 +14,8 @@ export const NftErrorCode = {
   LIST_FAILED: 'AMBIT_NFT_LIST_FAILED',
   /** `ip -batch` for the policy routing failed, or `ip -j` printed something unexpected. */
   ROUTING_FAILED: 'AMBIT_NFT_ROUTING_FAILED',
+  /** compileNetworkPolicies got pods or policies it cannot render (every problem is listed). */
+  INVALID_POLICY_INPUT: 'AMBIT_NFT_INVALID_POLICY_INPUT',
 } as const;
 
 export type NftErrorCode = (typeof NftErrorCode)[keyof typeof NftErrorCode];

@@ -6,3 +6,4 @@ export { renderInpodRules } from './inpod-rules.ts';
 export { renderInpodRouting, planRouting, parseRoutingState, type IpFamily, type IpRule, type FamilyRoutingState, type RoutingState, type RoutingBatch } from './inpod-routing.ts';
 export { applyInpod, removeInpod, inpodInstalled } from './inpod.ts';
 export { nftInNetns, nftListTable, describeNftError } from './nft.ts';
+export { compileNetworkPolicies, applyNetworkPolicies, NETPOL_TABLE, NETPOL_EGRESS_PRIORITY, NETPOL_INGRESS_PRIORITY, type NodePolicyInput, type CompiledNetworkPolicies, type Verdict, type PolicyPod, type Direction, type PolicyProtocol } from './netpol/index.ts';

@@ -14,7 +14,7 @@ test('every code is documented in the README table, and every documented code ex
 });
 
 test('every code is used outside errors.ts', () => {
-  const sources = readdirSync(here)
+  const sources = readdirSync(here, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'errors.ts')
     .map((f) => readFileSync(`${here}/${f}`, 'utf8'))
     .join('\n');

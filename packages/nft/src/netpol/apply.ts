@@ -1,0 +1,19 @@
+// Loading a compiled NetworkPolicy ruleset in the node's network namespace.
+import { AmbitError } from '@ambit/core';
+import { NftErrorCode } from '../errors.ts';
+import { nftInNetns } from '../nft.ts';
+import { NETPOL_TABLE } from './compile.ts';
+
+/**
+ * Loads `ruleset` (from compileNetworkPolicies) with one `nft -f` in the namespace at `netnsPath`:
+ * one kernel transaction that replaces `table inet ambit-netpol`, so packets see the old policy
+ * or the new one, never none. Applying the same ruleset again changes nothing. Established
+ * connections keep their conntrack entries and keep flowing, even when the new policy no longer
+ * allows them (implementation-defined upstream; this is Ambit's choice for now).
+ */
+export async function applyNetworkPolicies(netnsPath: string, ruleset: string): Promise<void> {
+  if (!ruleset.includes(`\ndelete table inet ${NETPOL_TABLE}\ntable inet ${NETPOL_TABLE} {`)) {
+    throw new AmbitError(NftErrorCode.INVALID_POLICY_INPUT, `the ruleset does not replace table inet ${NETPOL_TABLE}; pass the ruleset of compileNetworkPolicies`);
+  }
+  await nftInNetns(netnsPath, ruleset);
+}
