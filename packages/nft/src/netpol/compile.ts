@@ -50,7 +50,8 @@ export function compileNetworkPolicies(input: NodePolicyInput): CompiledNetworkP
   for (const pod of pods) for (const ip of pod.ips) byIp.set(normalizeIp(ip), pod);
   const owner = (ip: string): PolicyPod | undefined => byIp.get(normalizeIp(ip));
 
-  const explain = (from: { ip: string }, to: PolicyPod, port: number, protocol: string): Verdict => {
+  const explain = (from: { ip: string }, to: PolicyPod, port: number, anyCaseProtocol: string): Verdict => {
+    const protocol = anyCaseProtocol.toUpperCase();
     const source = owner(from.ip);
     const sourceFamily = parseIp(from.ip)?.family;
     const toIp = to.ips.find((ip) => parseIp(ip)?.family === sourceFamily) ?? to.ips[0] ?? '';

@@ -275,4 +275,10 @@ describe('explain (upstream NetworkPolicy semantics)', () => {
   }
 
   it('has at least 20 cases', () => assert.ok(CASES.length >= 20));
+
+  it('takes the protocol in any case', () => {
+    const { explain } = compileNetworkPolicies({ localPods: LOCAL, allPods: CLUSTER, policies: [policy('x/p', { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'UDP', port: 53 }] }] })] });
+    assert.equal(explain({ ip: '10.2.0.1' }, pod('x/a'), 53, 'udp').allowed, true);
+    assert.equal(explain({ ip: '10.2.0.1' }, pod('x/a'), 53, 'tcp').allowed, false);
+  });
 });
