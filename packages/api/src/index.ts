@@ -43,3 +43,4 @@ export { DEFAULT_NAMESPACE } from './metadata.ts';
 export * as codes from './codes.ts';
 export { analyzeResources, ANALYZE_CODES, type AnalyzeOptions } from './analyze.ts';
 export { ztunnelUnsupportedFields, ZTUNNEL_WHEN_KEYS, ZTUNNEL_UNSUPPORTED_OPERATION, ZTUNNEL_UNSUPPORTED_SOURCE } from './ztunnel-fields.ts';
+export { isAmbientEnrolled, DATAPLANE_MODE_LABEL } from './enrollment.ts';

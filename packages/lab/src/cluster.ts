@@ -11,6 +11,7 @@ import {
   applyOrder,
   selectorMatches,
   resolveContainerPort,
+  isAmbientEnrolled,
   type Resource,
   type Pod,
   type Service,
@@ -434,11 +435,8 @@ export class LabCluster {
   }
 }
 
-/** `istio.io/dataplane-mode` on the pod wins over the namespace label (DESIGN.md). */
-export function isEnrolled(pod: Pod, namespace: Namespace | undefined): boolean {
-  const podMode = pod.metadata.labels['istio.io/dataplane-mode'];
-  if (podMode !== undefined) return podMode === 'ambient';
-  return namespace?.metadata.labels['istio.io/dataplane-mode'] === 'ambient';
+function isEnrolled(pod: Pod, namespace: Namespace | undefined): boolean {
+  return isAmbientEnrolled(pod.metadata.labels, namespace?.metadata.labels);
 }
 
 /** What the API server fills in: the default namespace, and the immutable name label on Namespaces. */

@@ -18,7 +18,6 @@ export const DEFAULT_MESH: MeshSettings = {
 };
 
 export const LABEL = {
-  dataplaneMode: 'istio.io/dataplane-mode',
   useWaypoint: 'istio.io/use-waypoint',
   useWaypointNamespace: 'istio.io/use-waypoint-namespace',
   waypointFor: 'istio.io/waypoint-for',

@@ -5,6 +5,7 @@ import { effectiveCalicoTypes, effectivePolicyTypes, parseCalicoPort, type Calic
 import type { ConfigIndex } from './index-state.ts';
 import { ipToBytes } from './ip.ts';
 import { isEnrolled, podIps } from './workloads.ts';
+import { LABEL } from './mesh.ts';
 
 type K8sNetworkPolicy = Extract<Resource, { kind: 'NetworkPolicy'; apiVersion: 'networking.k8s.io/v1' }>;
 type CalicoPolicyResource = CalicoNetworkPolicy | GlobalNetworkPolicy;
@@ -28,7 +29,7 @@ export function buildPolicyWorkload(index: ConfigIndex, pod: Pod): object | unde
   // time whether the pod is enrolled, so that an enrolled pod never starts uncaptured.
   if (addresses.length === 0 && !pod.spec.nodeName) return undefined;
   const namespace = pod.metadata.namespace ?? 'default';
-  const nsLabels = { 'kubernetes.io/metadata.name': namespace, ...(index.namespace(namespace)?.metadata.labels ?? {}) };
+  const nsLabels = { [LABEL.namespaceName]: namespace, ...(index.namespace(namespace)?.metadata.labels ?? {}) };
   return {
     uid: policyWorkloadName(pod),
     name: pod.metadata.name,

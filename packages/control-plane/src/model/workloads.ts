@@ -1,9 +1,9 @@
 // Pods as istio.workload.Workload, the way istiod's ambient index builds them: every pod with an
 // address is sent (ztunnels need to know unmeshed peers too); enrolled pods speak HBONE.
-import { resolveContainerPort, selectorMatches, type Pod, type Service } from '@ambit/api';
+import { isAmbientEnrolled, resolveContainerPort, selectorMatches, type Pod, type Service } from '@ambit/api';
 import type { ConfigIndex } from './index-state.ts';
 import { ipToBytes } from './ip.ts';
-import { LABEL, type MeshSettings } from './mesh.ts';
+import type { MeshSettings } from './mesh.ts';
 import { waypointFor } from './waypoints.ts';
 import { TUNNEL, WORKLOAD_STATUS, WORKLOAD_TYPE, type WorkloadMessage, type WorkloadPort } from './wire.ts';
 
@@ -11,11 +11,8 @@ export function workloadUid(mesh: MeshSettings, pod: Pod): string {
   return `${mesh.clusterId}//Pod/${pod.metadata.namespace ?? 'default'}/${pod.metadata.name}`;
 }
 
-/** `istio.io/dataplane-mode` on the pod wins; `none` opts a pod out of an enrolled namespace. */
 export function isEnrolled(index: ConfigIndex, pod: Pod): boolean {
-  const own = pod.metadata.labels[LABEL.dataplaneMode];
-  if (own !== undefined) return own === 'ambient';
-  return index.namespace(pod.metadata.namespace ?? 'default')?.metadata.labels[LABEL.dataplaneMode] === 'ambient';
+  return isAmbientEnrolled(pod.metadata.labels, index.namespace(pod.metadata.namespace ?? 'default')?.metadata.labels);
 }
 
 export function podIps(pod: Pod): string[] {
