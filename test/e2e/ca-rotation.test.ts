@@ -4,16 +4,15 @@
 // afterwards the pods' certificates chain to the new root.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@ambit/core';
-import { ambit, ambitJson, commandOutput, labName, leftovers, REPO } from './helpers.ts';
+import { ambit, ambitJson, commandOutput, labName, leftovers, spawnInPod } from './helpers.ts';
 
 const LAB = labName('rot');
-const FIXTURES = `${REPO}test/e2e/fixtures`;
 const SERVER_ID = 'spiffe://cluster.local/ns/mesh/sa/server';
 const CLIENT_ID = 'spiffe://cluster.local/ns/mesh/sa/client';
 
@@ -52,8 +51,7 @@ class PodFixture {
   readonly exited: Promise<void>;
 
   constructor(pod: string, script: string, args: string[]) {
-    const [ns, name] = pod.split('/');
-    this.child = spawn('ip', ['netns', 'exec', `ambit-${LAB}.p.${ns}.${name}`, process.execPath, `${FIXTURES}/${script}`, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawnInPod(LAB, pod, script, args, ['pipe', 'pipe', 'inherit']);
     const rl = createInterface({ input: this.child.stdout as NodeJS.ReadableStream });
     rl.on('line', (l) => {
       try {

@@ -1,6 +1,6 @@
 // Shared helpers of the end-to-end suites: run the real `ambit` CLI as a process on the pinned
 // runtime, exactly as a user would, and clean up every lab a test starts.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -75,4 +75,10 @@ export async function leftovers(lab: string): Promise<string[]> {
   const state = await commandOutput('ls', ['-d', `/run/ambit/${lab}`]).catch(() => '');
   if (state.trim()) found.push(`state dir ${state.trim()}`);
   return found;
+}
+
+/** Runs a fixture of test/e2e/fixtures inside a lab pod's network namespace (`NS/POD`). */
+export function spawnInPod(lab: string, pod: string, script: string, args: readonly string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): ChildProcess {
+  const [ns, name] = pod.split('/');
+  return spawn('ip', ['netns', 'exec', `ambit-${lab}.p.${ns}.${name}`, process.execPath, `${REPO}test/e2e/fixtures/${script}`, ...args], { stdio });
 }

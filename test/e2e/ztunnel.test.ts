@@ -5,16 +5,15 @@
 // ztunnel restart.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@ambit/core';
-import { ambit, ambitJson, commandOutput, labName, leftovers, REPO } from './helpers.ts';
+import { ambit, ambitJson, commandOutput, labName, leftovers, spawnInPod } from './helpers.ts';
 
 const LAB = labName('zt');
-const FIXTURES = `${REPO}test/e2e/fixtures`;
 
 const CLUSTER = `apiVersion: v1
 kind: Namespace
@@ -56,10 +55,7 @@ interface Probe {
   error: string | null;
 }
 
-function inPod(pod: string, script: string, args: string[]): ReturnType<typeof spawn> {
-  const [ns, name] = pod.split('/');
-  return spawn('ip', ['netns', 'exec', `ambit-${LAB}.p.${ns}.${name}`, process.execPath, `${FIXTURES}/${script}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
+const inPod = (pod: string, script: string, args: string[]): ChildProcess => spawnInPod(LAB, pod, script, args);
 
 async function runInPod<T>(pod: string, script: string, args: string[]): Promise<T> {
   const child = inPod(pod, script, args);
