@@ -14,6 +14,16 @@ const LAYER: Record<string, number> = {
 const APPS = new Set(['control-plane', 'ztunnel', 'waypoint', 'cni-agent', 'cli']);
 
 const problems: string[] = [];
+
+/** The subpaths a package offers in its `exports` map (`.`, `./test-harness`, ...). */
+function exportsOf(dir: string): string[] {
+  try {
+    const pkg = JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')) as { exports?: Record<string, string> };
+    return Object.keys(pkg.exports ?? {});
+  } catch {
+    return [];
+  }
+}
 for (const dir of readdirSync('packages')) {
   const pkg = JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')) as { name: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
   const own = LAYER[dir];
@@ -35,7 +45,7 @@ for (const dir of readdirSync('packages')) {
     const allowed = file.includes('/test/') || file.endsWith('.test.ts') ? [...declared, ...devDeclared] : declared;
     for (const m of text.matchAll(/from '@ambit\/([a-z-]+)(\/[^']*)?'/g)) {
       if (m[1] !== dir && !allowed.includes(m[1] ?? '')) problems.push(`${file} imports @ambit/${m[1]} which ${pkg.name} does not declare`);
-      if (m[2]) problems.push(`${file} deep-imports @ambit/${m[1]}${m[2]}; use the package's exports`);
+      if (m[2] && !exportsOf(m[1] ?? '').includes(`.${m[2]}`)) problems.push(`${file} deep-imports @ambit/${m[1]}${m[2]}; use the package's exports`);
     }
   }
 }
