@@ -13,6 +13,7 @@ import type { HandoffServer } from './handoff-server.ts';
 import type { AgentMetrics } from './metrics.ts';
 import type { PluginPod, PluginRequest, PluginResponse } from './plugin-protocol.ts';
 import { backoffMs, plan, type Action, type ActualPod, type DesiredPod, type HandoffPhase } from './reconcile.ts';
+import type { NetpolEnforcer } from './netpol.ts';
 import { ipToBytes, type ViewPod } from './view.ts';
 
 /** The in-pod capture, as @ambit/nft provides it (an interface so tests can count calls). */
@@ -38,6 +39,12 @@ export interface AgentOptions {
   stateFile?: string;
   /** Inode of a netns path (decimal string); netnsInode by default. */
   inodeOf?: (path: string) => string;
+  /**
+   * NetworkPolicy for this node's pods. When set, a plugin ADD returns only once the pod is in
+   * the control plane's view and the node's rules covering it are in the kernel, so a pod that
+   * policy isolates is isolated before its first process runs.
+   */
+  netpol?: NetpolEnforcer;
 }
 
 /** A pod the plugin reported, with the inode of its netns then. */
@@ -82,6 +89,8 @@ export class CniAgent {
   private readonly backoffMaxMs: number;
   private readonly stateFile: string;
   private readonly inodeOf: (path: string) => string;
+  private readonly netpol: NetpolEnforcer | undefined;
+  private readonly viewWaiters = new Set<() => void>();
 
   private readonly known = new Map<string, KnownPod>();
   private view = new Map<string, ViewPod>();
@@ -110,6 +119,7 @@ export class CniAgent {
     this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
     this.stateFile = options.stateFile ?? '';
     this.inodeOf = options.inodeOf ?? ((path) => netnsInode(path).toString());
+    this.netpol = options.netpol;
   }
 
   /** Loads saved pods (checking each netns is still the same), subscribes to hand-off events. */
@@ -126,6 +136,7 @@ export class CniAgent {
       }
       if (captured) this.actual.set(pod.uid, { uid: pod.uid, netns: pod.netns, inode: pod.inode, ips: pod.ips, captured, acked: false, attempts: 0, notBefore: 0 });
     }
+    this.syncLocalPods();
     if (this.handoff.connected) this.connected(this.handoff.connectionId);
     this.kick();
   }
@@ -152,6 +163,7 @@ export class CniAgent {
       this.viewByName.set(`${p.namespace}/${p.name}`, p);
     }
     for (const [uid, was] of before) if (this.enrolled(uid) !== was) this.resetAttempts(uid);
+    for (const wake of [...this.viewWaiters]) wake();
     this.kick();
   }
 
@@ -207,7 +219,13 @@ export class CniAgent {
     // Every ADD is a new attempt (the runtime retries a failed one): parked steps start over.
     this.resetAttempts(pod.uid);
     this.saveState();
-    this.logger.info({ uid: pod.uid, pod: `${pod.namespace}/${pod.name}`, netns: pod.netns, ips: pod.ips, enrolled: this.enrolled(pod.uid) }, 'pod reported by the CNI plugin');
+    this.syncLocalPods();
+    this.logger.info({ uid: pod.uid, pod: `${pod.namespace}/${pod.name}`, netns: pod.netns, ips: pod.ips, hostIfname: pod.hostIfname, enrolled: this.enrolled(pod.uid) }, 'pod reported by the CNI plugin');
+    this.kick();
+    if (this.netpol !== undefined) {
+      const refused = await this.policyGate(this.netpol, pod);
+      if (refused !== undefined) return refused;
+    }
     this.kick();
     const immediate = this.addOutcome(pod.uid);
     if (immediate !== undefined) return immediate;
@@ -221,11 +239,53 @@ export class CniAgent {
     }
     const had = this.known.delete(key);
     this.resetAttempts(key);
-    if (had) this.saveState();
+    if (had) {
+      this.saveState();
+      this.syncLocalPods();
+    }
     this.logger.info({ uid: key, known: had }, 'pod deleted by the CNI plugin');
     this.kick();
     if (!this.actual.has(key)) return { ok: true, enrolled: false, captured: false };
     return this.wait(key, 'del');
+  }
+
+  /**
+   * An ADD waits until the view knows the pod (its labels decide whether policy isolates it) and
+   * the node's NetworkPolicy table covering it is in the kernel; undefined = go on.
+   */
+  private async policyGate(netpol: NetpolEnforcer, pod: PluginPod): Promise<PluginResponse | undefined> {
+    const deadline = Date.now() + this.addTimeoutMs;
+    const where = `pod ${pod.namespace}/${pod.name}`;
+    if (pod.hostIfname === undefined) {
+      this.logger.warn({ uid: pod.uid }, 'the plugin did not name the host veth (chained mode): NetworkPolicy is not enforced for this pod on this node');
+    }
+    while (!netpol.knows(pod.uid, pod.namespace, pod.name)) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.stopped) {
+        return { ok: false, code: CNI_AGENT_ERROR_CODES.POD_UNKNOWN, error: `${where} is not in the control plane's policy view after ${this.addTimeoutMs}ms: cannot tell whether policy isolates it`, retry: true };
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          clearTimeout(timer);
+          this.viewWaiters.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, Math.min(left, 250));
+        this.viewWaiters.add(wake);
+      });
+    }
+    try {
+      await netpol.settled(Math.max(1, deadline - Date.now()));
+    } catch (error) {
+      return { ok: false, code: CNI_AGENT_ERROR_CODES.NETPOL_NOT_APPLIED, error: `${where}: ${errorMessage(error)}`, retry: true };
+    }
+    if (!this.known.has(pod.uid)) return { ok: false, code: CNI_AGENT_ERROR_CODES.NETNS_GONE, error: `${where} was deleted while its ADD waited`, retry: true };
+    return undefined;
+  }
+
+  /** The pods wired here, as NetworkPolicy needs them (host veth and addresses). */
+  private syncLocalPods(): void {
+    this.netpol?.setLocalPods([...this.known.values()].map((k) => ({ uid: k.uid, namespace: k.namespace, name: k.name, ips: k.ips, ...(k.hostIfname === undefined ? {} : { hostVeth: k.hostIfname }) })));
   }
 
   private wait(uid: string, op: 'add' | 'del'): Promise<PluginResponse> {
@@ -582,7 +642,7 @@ export class CniAgent {
     for (const item of Array.isArray(list) ? (list as unknown[]) : []) {
       if (typeof item !== 'object' || item === null) continue;
       const p = item as Record<string, unknown>;
-      const { uid, name, namespace, netns, inode, ips, serviceAccount, containerId } = p;
+      const { uid, name, namespace, netns, inode, ips, serviceAccount, containerId, hostIfname } = p;
       if (typeof uid !== 'string' || typeof name !== 'string' || typeof namespace !== 'string' || typeof netns !== 'string' || typeof inode !== 'string') continue;
       if (!Array.isArray(ips) || !ips.every((ip): ip is string => typeof ip === 'string')) continue;
       try {
@@ -599,6 +659,7 @@ export class CniAgent {
         ips,
         ...(typeof serviceAccount === 'string' ? { serviceAccount } : {}),
         ...(typeof containerId === 'string' ? { containerId } : {}),
+        ...(typeof hostIfname === 'string' ? { hostIfname } : {}),
       });
     }
     this.logger.info({ pods: pods.length, file: this.stateFile }, 'known pods loaded');

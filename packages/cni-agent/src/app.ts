@@ -14,7 +14,8 @@ import { AgentMetrics } from './metrics.ts';
 import { PluginServer } from './plugin-server.ts';
 import type { Settings } from './settings.ts';
 import { xdsCredentials } from './tls.ts';
-import { decodePolicyWorkload, POLICY_WORKLOAD_TYPE, type ViewPod } from './view.ts';
+import { NetpolEnforcer } from './netpol.ts';
+import { CALICO_POLICY_TYPE, decodeCalicoPolicy, decodeNetworkPolicy, decodePolicyWorkload, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, type ViewPod } from './view.ts';
 
 export interface AgentAppOptions {
   settings: Settings;
@@ -23,6 +24,8 @@ export interface AgentAppOptions {
   inpod?: InpodRules;
   /** Backoff of the reconcile worker (tests shorten it). */
   backoff?: { initialMs: number; maxMs: number };
+  /** Loads the NetworkPolicy ruleset (tests record it instead of touching the kernel). */
+  netpolLoad?: (ruleset: string) => Promise<void>;
 }
 
 export class AgentApp {
@@ -32,6 +35,7 @@ export class AgentApp {
   readonly handoff: HandoffServer;
   readonly plugin: PluginServer;
   readonly xds: DeltaXdsClient;
+  readonly netpol: NetpolEnforcer | undefined;
   private readonly admin: AdminServer;
   private readonly logger: Logger;
   private xdsReady = false;
@@ -45,6 +49,9 @@ export class AgentApp {
     this.logger = logger;
     this.registry = options.registry ?? new prom.Registry();
     const metrics = new AgentMetrics(this.registry);
+    const netpol = settings.networkPolicy ? new NetpolEnforcer({ logger, metrics, ...(options.netpolLoad === undefined ? {} : { load: options.netpolLoad }) }) : undefined;
+    this.netpol = netpol;
+    if (netpol !== undefined) metrics.dropsSource = () => netpol.drops();
     this.handoff = new HandoffServer({ path: settings.handoffSocket, logger, ackTimeoutMs: settings.ackTimeoutMs });
     this.agent = new CniAgent({
       nodeName: settings.nodeName,
@@ -54,6 +61,7 @@ export class AgentApp {
       inpod: options.inpod ?? nftInpodRules,
       addTimeoutMs: settings.addTimeoutMs,
       stateFile: settings.stateFile,
+      ...(netpol === undefined ? {} : { netpol }),
       ...(options.backoff === undefined ? {} : { backoffInitialMs: options.backoff.initialMs, backoffMaxMs: options.backoff.maxMs }),
     });
     this.plugin = new PluginServer({ path: settings.pluginSocket, logger, metrics, handle: (request) => this.agent.handle(request) });
@@ -81,8 +89,15 @@ export class AgentApp {
     this.xds.subscribe<ViewPod>({
       typeUrl: POLICY_WORKLOAD_TYPE,
       decode: decodePolicyWorkload,
-      onChange: (change) => this.agent.setView(change.state.values()),
+      onChange: (change) => {
+        netpol?.setClusterPods(change.state.values());
+        this.agent.setView(change.state.values());
+      },
     });
+    if (netpol !== undefined) {
+      this.xds.subscribe({ typeUrl: NETWORK_POLICY_TYPE, decode: decodeNetworkPolicy, onChange: (change) => netpol.setNetworkPolicies(change.state.values()) });
+      this.xds.subscribe({ typeUrl: CALICO_POLICY_TYPE, decode: decodeCalicoPolicy, onChange: (change) => netpol.setCalicoPolicies(change.state.values()) });
+    }
     this.admin = new AdminServer({
       address: settings.monitoringAddress,
       port: settings.monitoringPort,
@@ -91,6 +106,11 @@ export class AgentApp {
       readiness: () => this.readiness(),
       debugPods: () => ({ node: settings.nodeName, pods: this.agent.debugPods() }),
       debugState: () => ({ node: settings.nodeName, xds: this.xds.status(), handoff: { connected: this.handoff.connected, phase: this.agent.handoffPhase } }),
+      debugNetpol: () => ({ node: settings.nodeName, enabled: netpol !== undefined, ...(netpol?.debug() ?? {}) }),
+      explain: (q) => {
+        if (netpol === undefined) throw new Error('NetworkPolicy enforcement is disabled on this node (NETWORK_POLICY=disabled)');
+        return netpol.explain(q.from, q.to, q.port, q.protocol);
+      },
     });
   }
 
@@ -133,6 +153,7 @@ export class AgentApp {
     this.rootsWatch?.close();
     await this.plugin.close();
     await this.agent.stop();
+    this.netpol?.stop();
     await this.handoff.close();
     await this.xds.close();
     await this.admin.close();

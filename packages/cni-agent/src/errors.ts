@@ -27,6 +27,10 @@ export const CNI_AGENT_ERROR_CODES = {
   STATE_FILE: 'AMBIT_CNI_AGENT_STATE_FILE',
   /** The control plane's certificate does not carry the expected SPIFFE ID. */
   SERVER_IDENTITY: 'AMBIT_CNI_AGENT_SERVER_IDENTITY',
+  /** The node's NetworkPolicy rules could not be loaded into the kernel (the previous ones stay), or not in time for an ADD. */
+  NETPOL_NOT_APPLIED: 'AMBIT_CNI_AGENT_NETPOL_NOT_APPLIED',
+  /** A pod reached CNI ADD before the control plane's policy view knew it: its isolation cannot be decided yet. */
+  POD_UNKNOWN: 'AMBIT_CNI_AGENT_POD_UNKNOWN',
 } as const;
 
 export type CniAgentErrorCode = (typeof CNI_AGENT_ERROR_CODES)[keyof typeof CNI_AGENT_ERROR_CODES];

@@ -12,6 +12,12 @@ export class AgentMetrics {
   readonly pluginRequests: prom.Counter<'op' | 'result'>;
   readonly actions: prom.Counter<'action' | 'result'>;
   readonly snapshots: prom.Counter;
+  readonly netpolRules: prom.Gauge;
+  readonly netpolApplies: prom.Counter<'result'>;
+  readonly netpolApplySeconds: prom.Histogram;
+  readonly netpolDrops: prom.Counter<'pod' | 'direction' | 'policy'>;
+  /** Where the drop counters come from at scrape time (set by the app). */
+  dropsSource: (() => Promise<Array<{ pod: string; direction: string; policy: string; packets: number }>>) | undefined;
 
   constructor(registry: prom.Registry) {
     const registers = [registry];
@@ -39,5 +45,28 @@ export class AgentMetrics {
       registers,
     });
     this.snapshots = new prom.Counter({ name: 'ambit_cni_agent_handoff_snapshots_total', help: 'Replays completed with SnapshotSent.', registers });
+    this.netpolRules = new prom.Gauge({ name: 'ambit_netpol_rules', help: 'Rules in this node\'s NetworkPolicy table (inet ambit-netpol).', registers });
+    this.netpolApplies = new prom.Counter({ name: 'ambit_netpol_applies_total', help: 'NetworkPolicy table loads by result (ok, error); an unchanged ruleset counts as ok without a load.', labelNames: ['result'], registers });
+    this.netpolApplySeconds = new prom.Histogram({
+      name: 'ambit_netpol_apply_seconds',
+      help: 'Time to compile and load the NetworkPolicy table in one nft transaction.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    // Filled on scrape from the kernel's counters (see NetpolEnforcer.drops): labels are pods and
+    // policies of this node, bounded by what the node runs.
+    this.netpolDrops = new prom.Counter({
+      name: 'ambit_netpol_dropped_packets_total',
+      help: 'Packets dropped by NetworkPolicy on this node, per pod, direction and policy (default-deny = no rule allowed it).',
+      labelNames: ['pod', 'direction', 'policy'],
+      registers,
+      collect: async () => {
+        const source = this.dropsSource;
+        if (source === undefined) return;
+        const drops = await source();
+        this.netpolDrops.reset();
+        for (const d of drops) this.netpolDrops.inc({ pod: d.pod, direction: d.direction, policy: d.policy }, d.packets);
+      },
+    });
   }
 }

@@ -25,6 +25,7 @@ import { AGENT_PROTOCOL_VERSION as PROTOCOL_VERSION, AGENT_MAX_LINE as MAX_LINE,
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const LIMIT = 253;
+const IFNAME = /^[A-Za-z0-9_.@-]{1,15}$/;
 
 function str(o: Record<string, unknown>, key: string, path: string, problems: string[], required: boolean): string | undefined {
   const v = o[key];
@@ -71,6 +72,8 @@ export function parseRequest(line: string): ParseResult<PluginRequest> {
   const serviceAccount = str(pod, 'serviceAccount', 'pod', problems, false);
   const netns = str(pod, 'netns', 'pod', problems, true);
   const containerId = str(pod, 'containerId', 'pod', problems, false);
+  const hostIfname = str(pod, 'hostIfname', 'pod', problems, false);
+  if (hostIfname !== undefined && !IFNAME.test(hostIfname)) problems.push(`pod.hostIfname: expected an interface name (1-15 of A-Z a-z 0-9 _ . @ -), got ${JSON.stringify(hostIfname)}`);
   if (netns !== undefined && !netns.startsWith('/')) problems.push(`pod.netns: expected an absolute path, got ${JSON.stringify(netns)}`);
   const ips: string[] = [];
   const rawIps = pod['ips'];
@@ -91,7 +94,7 @@ export function parseRequest(line: string): ParseResult<PluginRequest> {
     ok: true,
     value: {
       op,
-      pod: { uid, name, namespace, netns, ips, ...(serviceAccount === undefined ? {} : { serviceAccount }), ...(containerId === undefined ? {} : { containerId }) },
+      pod: { uid, name, namespace, netns, ips, ...(serviceAccount === undefined ? {} : { serviceAccount }), ...(containerId === undefined ? {} : { containerId }), ...(hostIfname === undefined ? {} : { hostIfname }) },
     },
   };
 }

@@ -27,6 +27,8 @@ export interface Settings {
   ackTimeoutMs: number;
   logFormat: LogFormat;
   logLevel: string;
+  /** Enforce NetworkPolicy and Calico policy in this node's kernel (table inet ambit-netpol). */
+  networkPolicy: boolean;
 }
 
 export const DEFAULTS = {
@@ -42,6 +44,7 @@ export const DEFAULTS = {
   ACK_TIMEOUT: '5s',
   LOG_FORMAT: 'text',
   LOG_LEVEL: 'info',
+  NETWORK_POLICY: 'enabled',
 } as const;
 
 export function loadSettings(env: Readonly<Record<string, string | undefined>> = process.env): Settings {
@@ -87,6 +90,8 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   if (logFormat !== 'json' && logFormat !== 'text') problems.push(`LOG_FORMAT: expected json or text, got ${JSON.stringify(logFormat)}`);
   const trustDomain = get('TRUST_DOMAIN');
   if (!/^[a-z0-9._-]+$/.test(trustDomain)) problems.push(`TRUST_DOMAIN: expected a trust domain such as cluster.local, got ${JSON.stringify(trustDomain)}`);
+  const networkPolicy = get('NETWORK_POLICY');
+  if (networkPolicy !== 'enabled' && networkPolicy !== 'disabled') problems.push(`NETWORK_POLICY: expected enabled or disabled, got ${JSON.stringify(networkPolicy)}`);
   const settings: Settings = {
     xdsAddress,
     rootCa: rootCa === '' ? undefined : rootCa,
@@ -102,6 +107,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     ackTimeoutMs: duration('ACK_TIMEOUT'),
     logFormat: logFormat === 'json' ? 'json' : 'text',
     logLevel: get('LOG_LEVEL'),
+    networkPolicy: networkPolicy !== 'disabled',
   };
   if (problems.length > 0) {
     throw agentError(CNI_AGENT_ERROR_CODES.CONFIG, `invalid cni-agent configuration: ${problems.join('; ')}`, { details: { problems } });

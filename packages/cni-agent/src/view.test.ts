@@ -8,7 +8,11 @@ test('decodePolicyWorkload keeps what the agent needs', () => {
   const body = encodeMessage('ambit.policy.v1.PolicyWorkload', {
     uid: 'u1', name: 'web', namespace: 'shop', node: 'node-1', addresses: [Buffer.from([10, 244, 1, 5])], service_account: 'web', enrolled: true,
   });
-  assert.deepEqual(decodePolicyWorkload('u1', body), { uid: 'u1', name: 'web', namespace: 'shop', node: 'node-1', serviceAccount: 'web', enrolled: true, addresses: ['10.244.1.5'] });
+  const pod = decodePolicyWorkload('u1', body);
+  assert.deepEqual(
+    { uid: pod.uid, name: pod.name, namespace: pod.namespace, node: pod.node, serviceAccount: pod.serviceAccount, enrolled: pod.enrolled, addresses: pod.addresses, key: pod.key, meshed: pod.meshed },
+    { uid: 'u1', name: 'web', namespace: 'shop', node: 'node-1', serviceAccount: 'web', enrolled: true, addresses: ['10.244.1.5'], key: 'shop/web', meshed: true },
+  );
 });
 
 test('decodePolicyWorkload rejects a resource whose uid is not its name, or whose address is malformed', () => {

@@ -108,7 +108,7 @@ describe('cni-agent with real namespaces', () => {
     return `/run/netns/${full}`;
   };
   const setPod = (uid: string, enrolled: boolean, node = NODE): void => {
-    view.set(uid, { uid, name: uid, namespace: 'shop', node, serviceAccount: `sa-${uid}`, enrolled, addresses: [] });
+    view.set(uid, { uid, key: `shop/${uid}`, name: uid, namespace: 'shop', node, serviceAccount: `sa-${uid}`, enrolled, meshed: enrolled, addresses: [], ips: [], labels: {}, namespaceLabels: {}, namedPorts: [] });
     agent.setView(view.values());
   };
   const ztunnel = async (): Promise<FakeZtunnel> => {

@@ -117,7 +117,7 @@ await startMonitoringServer({
       }),
       rotation: () => rotation.status(),
       syncz: () => xds.clients(),
-      config_status: () => ({ syncedAsOf: source.syncedAsOf(), problems: source.problems().map(formatProblem) }),
+      config_status: () => ({ syncedAsOf: source.syncedAsOf(), xdsSettled: xds.settled(), problems: source.problems().map(formatProblem) }),
     },
     actions: { 'rotate-root': (query) => rotation.run(query.get('phase')) },
   },

@@ -91,6 +91,20 @@ export function ztunnelReady(node: LabNode): Promise<boolean> {
   return healthy(node.netns, ZTUNNEL_READINESS_PORT, '/healthz/ready');
 }
 
+/** The node's NetworkPolicy state (cni-agent /debug/netpol); undefined when the agent does not answer. */
+export interface AgentNetpol {
+  enabled: boolean;
+  dirty?: boolean;
+  rules?: number;
+  lastError?: string;
+}
+
+export async function agentNetpol(node: LabNode): Promise<AgentNetpol | undefined> {
+  const reply = await componentGet(node.netns, '127.0.0.1', CNI_AGENT_PORT, '/debug/netpol', 2000).catch(() => undefined);
+  if (reply?.status !== 200) return undefined;
+  return JSON.parse(reply.body) as AgentNetpol;
+}
+
 /** What the node's agent knows about its pods (captured, acked by the ztunnel). */
 export async function agentPods(node: LabNode): Promise<Array<{ uid: string; name: string; namespace: string; enrolled: boolean; captured: boolean; acked: boolean }>> {
   const reply = await componentGet(node.netns, '127.0.0.1', CNI_AGENT_PORT, '/debug/pods', 2000);

@@ -8,7 +8,7 @@ import { errorMessage, type Logger } from '@ambit/core';
 import { addControlPlaneNetns, createUnderlay, planNodes, type LabNode } from './topology.ts';
 import { controlPlaneGet, controlPlanePost, controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
-import { agentPods, agentReady, nodeComponents, ztunnelReady, ZTUNNEL_ADMIN_PORT, type NodeComponents } from './node-components.ts';
+import { agentNetpol, agentPods, agentReady, nodeComponents, ztunnelReady, ZTUNNEL_ADMIN_PORT, type NodeComponents } from './node-components.ts';
 import { componentGet } from './component-http.ts';
 import { issueNodeCredentials, waitFor } from '@ambit/core';
 import { LabCluster, type ScheduledPod } from './cluster.ts';
@@ -146,6 +146,28 @@ export class LabSupervisor {
     }
   }
 
+  /**
+   * `lab apply` returns once a changed policy is in force for new connections: the control plane
+   * has sent every change and every client answered it, and no node agent has NetworkPolicy
+   * input that is not yet in its kernel.
+   */
+  private async waitPolicyInKernel(timeoutMs: number): Promise<void> {
+    await waitFor(
+      async () => {
+        const reply = await controlPlaneGet(this.options.names, '/debug/config_status');
+        return reply.status === 200 && (JSON.parse(reply.body) as { xdsSettled?: boolean }).xdsSettled === true;
+      },
+      { timeoutMs, intervalMs: 10, maxIntervalMs: 100, what: 'the control plane to deliver the change to every node' },
+    );
+    await waitFor(
+      async () => {
+        const states = await Promise.all(this.nodes.map((n) => agentNetpol(n)));
+        return states.every((s) => s !== undefined && (!s.enabled || s.dirty === false));
+      },
+      { timeoutMs, intervalMs: 10, maxIntervalMs: 100, what: 'every node agent to load its NetworkPolicy rules' },
+    );
+  }
+
   private async watchControlPlane(): Promise<void> {
     try {
       await waitFor(() => controlPlaneReady(this.options.names), { timeoutMs: 60_000, intervalMs: 20, maxIntervalMs: 250, what: 'control plane readiness' });
@@ -183,6 +205,7 @@ export class LabSupervisor {
       // DESIGN.md: apply returns when the control plane has accepted the change.
       if (outcome.problems.length === 0 && this.controlPlaneUp) {
         await waitControlPlaneSynced(this.options.names, 30_000);
+        await this.waitPolicyInKernel(30_000).catch((error: unknown) => this.options.logger.warn({ err: errorMessage(error) }, 'apply: policy not confirmed in every kernel'));
         await this.waitEnrolledAcked(60_000);
       }
       return { status: outcome.problems.length > 0 ? 422 : 200, body: outcome };

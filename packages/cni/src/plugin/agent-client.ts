@@ -15,6 +15,8 @@ export interface AgentPod {
   netns: string;
   ips: string[];
   containerId?: string;
+  /** The host side of the pod's veth (primary mode): where the node's NetworkPolicy rules match the pod. */
+  hostIfname?: string;
 }
 
 export type AgentRequest = { op: 'add'; pod: AgentPod } | { op: 'del'; pod: { uid: string; name?: string; namespace?: string } };

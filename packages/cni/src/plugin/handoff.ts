@@ -58,7 +58,15 @@ export function agentHandOff(options: AgentHandOffOptions): AttachmentHandOff {
       }
       const request: AgentRequest = {
         op: 'add',
-        pod: { uid, name: a.pod.name, namespace: a.pod.namespace, netns: a.netns, ips: a.ips.map((i) => i.address.split('/')[0] ?? i.address), containerId: a.containerId },
+        pod: {
+          uid,
+          name: a.pod.name,
+          namespace: a.pod.namespace,
+          netns: a.netns,
+          ips: a.ips.map((i) => i.address.split('/')[0] ?? i.address),
+          containerId: a.containerId,
+          ...(a.hostIfname === undefined ? {} : { hostIfname: a.hostIfname }),
+        },
       };
       let response;
       try {

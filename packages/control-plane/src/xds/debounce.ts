@@ -68,6 +68,11 @@ export class Debouncer {
     this.options.emit(batch);
   }
 
+  /** Changes are waiting for the quiet period. */
+  get pending(): boolean {
+    return this.batch !== undefined;
+  }
+
   /** Emits whatever is pending now (used by tests and on close). */
   flush(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);

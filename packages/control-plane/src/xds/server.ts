@@ -232,6 +232,18 @@ export class DeltaAdsServer {
     }
   }
 
+  /**
+   * Every change the model announced has been sent and every client has answered it (ACK or
+   * NACK): nothing is debouncing, queued, pending or unacknowledged on any stream.
+   */
+  settled(): boolean {
+    if (this.debouncer.pending || this.queue.size > 0) return false;
+    for (const connection of this.connections) {
+      for (const t of connection.status()) if (t.pending > 0 || t.unacked > 0) return false;
+    }
+    return true;
+  }
+
   /** Pushes pending changes now, without waiting for the debounce (tests, shutdown hooks). */
   flushPending(): void {
     this.debouncer.flush();
