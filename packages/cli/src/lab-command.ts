@@ -100,7 +100,7 @@ export async function labCommand(argv: string[]): Promise<number> {
         console.log(JSON.stringify(status, null, 2));
         return EXIT.ok;
       }
-      console.log(table(['NODE', 'IP', 'POD CIDR'], status.nodes.map((n) => [n.name, n.ip, n.podCIDR])));
+      console.log(table(['NODE', 'IP', 'POD CIDR', 'NETPOL RULES'], status.nodes.map((n) => [n.name, n.ip, n.podCIDR, n.netpolRules === undefined || n.netpolRules === null ? '-' : String(n.netpolRules)])));
       console.log();
       console.log(
         table(

@@ -8,6 +8,7 @@ import { certsCommand } from './certs-command.ts';
 import { analyzeCommand } from './analyze-command.ts';
 import { proxyStatusCommand } from './proxy-status-command.ts';
 import { ztunnelConfigCommand } from './ztunnel-config-command.ts';
+import { experimentalCommand } from './netpol-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const USAGE = `usage: ambit <command>
@@ -16,7 +17,8 @@ const USAGE = `usage: ambit <command>
   certs    make plug-in CA files: a root, or a per-cluster intermediate (ambit certs --help)
   analyze  validate YAML and warn about policies that will not do what they say (-f DIR, --lab N)
   proxy-status  each client of the control plane and its sync state (--lab N)
-  ztunnel-config workloads|services|policies|certificates|connections  what each ztunnel holds (--lab N, --node N)`;
+  ztunnel-config workloads|services|policies|certificates|connections  what each ztunnel holds (--lab N, --node N)
+  x netpol explain --from NS/POD --to NS/POD --port P  which NetworkPolicy or Calico rule decides a connection (--lab N)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -33,6 +35,8 @@ async function main(argv: string[]): Promise<number> {
       return proxyStatusCommand(rest);
     case 'ztunnel-config':
       return ztunnelConfigCommand(rest);
+    case 'x':
+      return experimentalCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -12,6 +12,8 @@ export {
   probeFromPod,
   labComponentJson,
   labRotateRoot,
+  labExplainNetpol,
+  type NetpolExplanation,
   type RotationPhaseStep,
   type RotateRootResult,
   readSourceFiles,

@@ -281,3 +281,23 @@ export async function labComponentJson(lab: string, what: 'control-plane/syncz' 
   if (reply.status !== 200) throw new AmbitError('AMBIT_LAB_COMPONENT_UNAVAILABLE', `${what}: ${JSON.stringify(reply.body)}`);
   return reply.body;
 }
+
+export interface NetpolExplanation {
+  /** The node whose agent answered (the destination's). */
+  node: string;
+  allowed: boolean;
+  /** Egress side, then ingress side: the policy and rule that decided, default deny, or not isolated. */
+  reason: string;
+  from?: string;
+  to: string;
+}
+
+/** What NetworkPolicy and Calico policy decide for a new connection between two lab pods. */
+export async function labExplainNetpol(lab: string, query: { from: string; to: string; port: number; protocol: string }): Promise<NetpolExplanation> {
+  const reply = await callSupervisor(labNames(lab).socket, 'POST', '/netpol/explain', query, 30_000);
+  if (reply.status !== 200) {
+    const error = (reply.body as { error?: string } | undefined)?.error ?? JSON.stringify(reply.body);
+    throw new AmbitError(reply.status === 404 || reply.status === 400 ? 'AMBIT_LAB_BAD_REQUEST' : 'AMBIT_LAB_COMPONENT_UNAVAILABLE', `netpol explain: ${error}`);
+  }
+  return reply.body as NetpolExplanation;
+}

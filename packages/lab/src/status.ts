@@ -4,6 +4,8 @@ export interface NodeStatus {
   name: string;
   ip: string;
   podCIDR: string;
+  /** Rules in the node's NetworkPolicy table (null: the agent did not answer or enforcement is off). */
+  netpolRules?: number | null;
 }
 
 export interface PodStatusEntry {

@@ -8,7 +8,7 @@ import { errorMessage, type Logger } from '@ambit/core';
 import { addControlPlaneNetns, createUnderlay, planNodes, type LabNode } from './topology.ts';
 import { controlPlaneGet, controlPlanePost, controlPlaneProcess, controlPlaneReady, waitControlPlaneSynced } from './control-plane-process.ts';
 import type { ManagedProcess } from './managed-process.ts';
-import { agentNetpol, agentPods, agentReady, nodeComponents, ztunnelReady, ZTUNNEL_ADMIN_PORT, type NodeComponents } from './node-components.ts';
+import { agentNetpol, agentPods, agentReady, CNI_AGENT_PORT, nodeComponents, ztunnelReady, ZTUNNEL_ADMIN_PORT, type NodeComponents } from './node-components.ts';
 import { componentGet } from './component-http.ts';
 import { issueNodeCredentials, waitFor } from '@ambit/core';
 import { LabCluster, type ScheduledPod } from './cluster.ts';
@@ -60,6 +60,7 @@ export class LabSupervisor {
         // Root rotation steps (the RPC server matches the whole URL, so one route per phase).
         ...Object.fromEntries(['start', 'switch', 'finish'].map((phase) => [`POST /control-plane/rotate-root?phase=${phase}`, async () => this.relayControlPlane(`/debug/rotate-root?phase=${phase}`, 'POST')])),
         ...Object.fromEntries(this.nodes.map((node) => [`GET /ztunnel/${node.name}/config_dump`, async () => this.relayZtunnel(node)])),
+        'POST /netpol/explain': async (body) => this.explain(body),
         'POST /apply': async (body) => this.apply(body, 'apply'),
         'POST /delete': async (body) => this.apply(body, 'delete'),
         'POST /shutdown': async () => {
@@ -196,6 +197,30 @@ export class LabSupervisor {
     }
   }
 
+  /**
+   * `ambit x netpol explain`: the destination node's agent answers from the rules it compiled
+   * (its semantics engine covers the source's egress side too: it holds every pod and policy).
+   */
+  private async explain(body: unknown): Promise<{ status: number; body: unknown }> {
+    const q = body as { from?: unknown; to?: unknown; port?: unknown; protocol?: unknown } | null;
+    if (typeof q?.from !== 'string' || typeof q.to !== 'string' || typeof q.port !== 'number') return { status: 400, body: { error: 'expected {"from":"NS/POD","to":"NS/POD","port":P,"protocol"?:"TCP"}' } };
+    const pods = this.cluster?.status().pods ?? [];
+    const find = (ref: string) => pods.find((p) => `${p.namespace}/${p.name}` === ref);
+    const from = find(q.from);
+    const to = find(q.to);
+    if (!from?.ip || !to?.ip) return { status: 404, body: { error: `${!from?.ip ? q.from : q.to}: no such pod with an address in the lab` } };
+    const node = this.nodes.find((n) => n.name === to.node);
+    if (!node) return { status: 404, body: { error: `${q.to}: its node ${to.node} is not in the lab` } };
+    const protocol = typeof q.protocol === 'string' ? q.protocol : 'TCP';
+    const path = `/debug/netpol/explain?from=${encodeURIComponent(from.ip)}&to=${encodeURIComponent(to.ip)}&port=${q.port}&protocol=${encodeURIComponent(protocol)}`;
+    try {
+      const reply = await componentGet(node.netns, '127.0.0.1', CNI_AGENT_PORT, path);
+      return { status: reply.status, body: { node: node.name, ...(JSON.parse(reply.body) as object) } };
+    } catch (error) {
+      return { status: 503, body: { error: `the cni-agent of ${node.name} did not answer: ${errorMessage(error)}` } };
+    }
+  }
+
   private async apply(body: unknown, mode: 'apply' | 'delete'): Promise<{ status: number; body: unknown }> {
     const files = parseFiles(body);
     if (!files) return { status: 400, body: { error: 'expected {"files":[{"path":string,"text":string}]}' } };
@@ -232,17 +257,19 @@ export class LabSupervisor {
   /** status() plus the node daemons, whose readiness is asked of them. */
   private async statusWithComponents(): Promise<LabStatus> {
     const base = this.status();
+    const rules = new Map<string, number | null>();
     const daemons = await Promise.all(
       this.nodes.map(async (node) => {
         const d = this.nodeDaemons.get(node.name);
-        const [agentOk, ztunnelOk] = await Promise.all([agentReady(node), ztunnelReady(node)]);
+        const [agentOk, ztunnelOk, netpol] = await Promise.all([agentReady(node), ztunnelReady(node), agentNetpol(node)]);
+        rules.set(node.name, netpol?.enabled === true ? (netpol.rules ?? 0) : null);
         return [
           { kind: 'cni-agent' as const, node: node.name, pid: d?.agent.pid ?? null, ready: agentOk },
           { kind: 'ztunnel' as const, node: node.name, pid: d?.ztunnel.pid ?? null, ready: ztunnelOk },
         ];
       }),
     );
-    return { ...base, components: [...base.components, ...daemons.flat()] };
+    return { ...base, nodes: base.nodes.map((n) => ({ ...n, netpolRules: rules.get(n.name) ?? null })), components: [...base.components, ...daemons.flat()] };
   }
 
   /** Stops every pod (CNI DEL each) and the API socket; `down` then removes the namespaces. */
