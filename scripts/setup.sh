@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-need_pkgs=(nftables iproute2 dnsmasq-base curl dnsutils containernetworking-plugins iperf3 util-linux procps psmisc python3 make g++)
+need_pkgs=(nftables iproute2 dnsmasq-base curl dnsutils containernetworking-plugins iperf3 util-linux procps psmisc python3 make g++
+  nghttp2-client wrk haproxy)  # the last line: load generators and the C peer of test/bench/mesh.ts
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

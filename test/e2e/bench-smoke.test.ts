@@ -1,0 +1,39 @@
+// Smoke run of the mesh benchmark (test/bench/mesh.ts): every path (direct, ztunnels over HBONE,
+// the haproxy mTLS pair) and every load generator (iperf3, wrk, h2load at 1/16/64 connections, the
+// fixed-rate latency run) works, with tiny loads. Asserts only that bytes and requests moved on
+// each path; never a timing, so it cannot flake on a busy machine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runBench, FIGURES, PATHS } from '../bench/harness/run.ts';
+import { renderMarkdown, renderSvg } from '../bench/harness/report.ts';
+import { labName, leftovers } from './helpers.ts';
+
+const LAB = labName('bs');
+
+test('mesh benchmark smoke: every path moves bytes and requests', { timeout: 90_000 }, async () => {
+  const results = await runBench({
+    labName: LAB,
+    seconds: 1,
+    latencySeconds: 1,
+    latencyRate: 100,
+    rounds: 1,
+    smoke: true,
+    pin: false,
+    log: () => undefined,
+  });
+  for (const path of PATHS) {
+    const moved = results.moved[path];
+    assert.ok(moved.bytes >= 2 * 4 * 1024 * 1024, `${path}: iperf3 moved ${moved.bytes} bytes`);
+    assert.ok(moved.requests > 0, `${path}: no request completed`);
+    assert.equal(moved.failed, 0, `${path}: ${moved.failed} requests failed`);
+    for (const figure of FIGURES) assert.ok((results.figures[figure][path][0] ?? 0) > 0, `${path} ${figure} measured nothing`);
+    assert.ok((results.latency[path][0]?.requests ?? 0) > 0, `${path}: the fixed-rate run completed no request`);
+  }
+  assert.equal(results.cost.ztunnel.length, 2, 'both ztunnels watched');
+  assert.ok(results.idle.some((c) => c.name.startsWith('ztunnel') && c.rssMb > 0), 'idle RSS of the ztunnels read');
+  // The report renders from a smoke run too (it says "not built" for the waypoint path).
+  const markdown = renderMarkdown(results, { machine: 'smoke', command: 'smoke', tools: 'smoke', durationS: 1, controlPlane: [], note: '' }, 'mesh.svg');
+  assert.match(markdown, /not built/);
+  assert.match(renderSvg(results), /^<svg/);
+  assert.deepEqual(await leftovers(LAB), []);
+});
