@@ -20,6 +20,7 @@ export type { WorkloadSelector, PolicyTargetReference, TargetKind } from './kind
 export type { PeerAuthentication, PeerAuthenticationSpec, MtlsMode } from './kinds/peer-authentication.ts';
 export type { NetworkPolicy, NetworkPolicySpec, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicyIngressRule, NetworkPolicyEgressRule, IPBlock, PolicyType } from './kinds/network-policy.ts';
 export type { CalicoNetworkPolicy, CalicoNetworkPolicySpec, GlobalNetworkPolicy, GlobalNetworkPolicySpec, CalicoRule, CalicoEntityRule, CalicoAction, CalicoProtocol, CalicoPort, CalicoIcmp, CalicoPolicyType, CalicoServiceAccountMatch } from './kinds/calico-policy.ts';
+export type { Tier, Tier as CalicoTier, TierSpec, TierDefaultAction } from './kinds/tier.ts';
 export type { Gateway, GatewaySpec, GatewayListener, GatewayAddress, ListenerProtocol, AllowedRoutes } from './kinds/gateway.ts';
 export type { HTTPRoute, HTTPRouteSpec, HTTPRouteRule, HTTPRouteMatch, HTTPRouteFilter, HTTPBackendRef, BackendObjectReference, ParentReference, HTTPHeader, HTTPHeaderFilter, HTTPPathModifier, HTTPMethod, PathMatchType, ValueMatchType } from './kinds/http-route.ts';
 export type { DestinationRule, DestinationRuleSpec, TrafficPolicy, OutlierDetection, ConnectionPoolSettings, Subset } from './kinds/destination-rule.ts';
@@ -29,6 +30,7 @@ export type { Problem } from '@ambit/core';
 
 export { effectivePolicyTypes } from './kinds/network-policy.ts';
 export { effectiveCalicoTypes, parseCalicoPort } from './kinds/calico-policy.ts';
+export { BUILT_IN_TIER_ORDERS } from './kinds/tier.ts';
 export { parseCalicoSelector, matchCalicoSelector } from './calico-selector.ts';
 export type { CalicoSelector, CalicoSelectorResult } from './calico-selector.ts';
 export { loadMeshConfig, DEFAULT_TRUST_DOMAIN, DEFAULT_ROOT_NAMESPACE } from './mesh-config.ts';

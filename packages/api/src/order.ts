@@ -19,11 +19,11 @@ export function resourceKey(r: { kind: string; apiVersion?: string; metadata: { 
   return `${kind}/${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
 }
 
-const POLICY_KINDS: readonly string[] = ['AuthorizationPolicy', 'PeerAuthentication', 'NetworkPolicy', 'GlobalNetworkPolicy', 'DestinationRule'];
+const POLICY_KINDS: readonly string[] = ['AuthorizationPolicy', 'PeerAuthentication', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Tier', 'DestinationRule'];
 
 /**
  * Namespaces, then ServiceAccounts, then policy (AuthorizationPolicy, PeerAuthentication, both
- * NetworkPolicy kinds, GlobalNetworkPolicy, DestinationRule: before the workloads they govern,
+ * NetworkPolicy kinds, GlobalNetworkPolicy, Tier, DestinationRule: before the workloads they govern,
  * so a new pod is isolated before it starts), then Gateways, then HTTPRoutes (which attach to
  * them), then everything else (Pods, Services, Deployments). Stable within each group.
  */

@@ -8,6 +8,7 @@ import type { Service } from './kinds/service.ts';
 import type { PeerAuthentication } from './kinds/peer-authentication.ts';
 import type { NetworkPolicy } from './kinds/network-policy.ts';
 import type { CalicoNetworkPolicy, GlobalNetworkPolicy } from './kinds/calico-policy.ts';
+import type { Tier } from './kinds/tier.ts';
 import type { Gateway } from './kinds/gateway.ts';
 import type { HTTPRoute } from './kinds/http-route.ts';
 import type { DestinationRule } from './kinds/destination-rule.ts';
@@ -23,6 +24,7 @@ export type Resource =
   | NetworkPolicy
   | CalicoNetworkPolicy
   | GlobalNetworkPolicy
+  | Tier
   | Gateway
   | HTTPRoute
   | DestinationRule;

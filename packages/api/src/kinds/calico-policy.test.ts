@@ -8,7 +8,7 @@ import type { CalicoNetworkPolicySpec } from './calico-policy.ts';
 
 const cases: Array<{ name: string; text: string; problems: string[] }> = [
   {
-    name: 'tiers other than default are not supported (the docs example with tier internal-access)',
+    name: 'a policy names its tier (the docs example with tier internal-access); a tier name is a DNS label',
     text: yaml`
       apiVersion: projectcalico.org/v3
       kind: GlobalNetworkPolicy
@@ -22,9 +22,9 @@ const cases: Array<{ name: string; text: string; problems: string[] }> = [
       kind: NetworkPolicy
       metadata: {name: a, namespace: shop}
       spec:
-        tier: default
+        tier: Security_Tier
     `,
-    problems: ['6:3 spec.tier AMBIT_API_UNSUPPORTED'],
+    problems: ['13:3 spec.tier AMBIT_API_INVALID_VALUE'],
   },
   {
     name: 'selectors are parsed: the error is at the field and names the offset; global() only in namespaceSelector',

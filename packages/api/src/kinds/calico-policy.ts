@@ -1,10 +1,10 @@
 // projectcalico.org/v3 GlobalNetworkPolicy (cluster-scoped) and NetworkPolicy (namespaced),
 // validated as Calico's API validator does where Ambit knows its rules (reference
-// cni-netpol.md 4.1). Selectors are parsed at apply time (../calico-selector.ts). Only the
-// `default` tier exists in Ambit.
-import { IGNORED_FIELD, INVALID_VALUE, UNSUPPORTED } from '../codes.ts';
+// cni-netpol.md 4.1). Selectors are parsed at apply time (../calico-selector.ts). A policy names
+// its Tier (./tier.ts; absent = default); whether that Tier exists is checked where they meet.
+import { IGNORED_FIELD, INVALID_VALUE } from '../codes.ts';
 import { parseCalicoSelector, usesGlobal } from '../calico-selector.ts';
-import { dns1123Subdomain } from '../names.ts';
+import { dns1123Label, dns1123Subdomain } from '../names.ts';
 import { ipOrCidrRule, parseCidr, parseIp } from '../net.ts';
 import { readBool, readInt, readList, readObject, readString } from '../reader.ts';
 import type { Ctx, Field, FieldTable } from '../reader.ts';
@@ -60,8 +60,8 @@ export interface CalicoRule {
 export interface CalicoNetworkPolicySpec {
   /** Lower first; absent = after every ordered policy ("infinite"). */
   order?: number;
-  /** Only "default" is accepted; absent means default. */
-  tier?: 'default';
+  /** The Tier the policy belongs to; absent means default. */
+  tier?: string;
   /** Endpoints the policy applies to; absent = all(). */
   selector?: string;
   serviceAccountSelector?: string;
@@ -284,8 +284,9 @@ function readSpec(ctx: Ctx, f: Field | undefined, flavour: Flavour): GlobalNetwo
   const tierField = obj.get('tier');
   const tier = tierField ? readString(ctx, tierField) : undefined;
   if (tierField && tier !== undefined) {
-    if (tier === 'default') spec.tier = 'default';
-    else ctx.error(UNSUPPORTED, tierField.at, tierField.path, `tiers other than default are not supported, got ${JSON.stringify(tier)}`);
+    const problem = dns1123Label(tier);
+    if (problem === undefined) spec.tier = tier;
+    else ctx.error(INVALID_VALUE, tierField.at, tierField.path, `must name a Tier: ${problem}, got ${JSON.stringify(tier)}`);
   }
   const selectors = flavour.global ? (['selector', 'serviceAccountSelector', 'namespaceSelector'] as const) : (['selector', 'serviceAccountSelector'] as const);
   for (const key of selectors) {

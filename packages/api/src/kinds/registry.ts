@@ -13,6 +13,7 @@ import { namespaceKind } from './namespace.ts';
 import { podKind } from './pod.ts';
 import { serviceAccountKind } from './service-account.ts';
 import { serviceKind } from './service.ts';
+import { tierKind } from './tier.ts';
 
 // Each entry is typed by its own kind; the registry sees them through the common shape.
 export const KINDS: readonly KindDef<KindShape>[] = [
@@ -26,6 +27,7 @@ export const KINDS: readonly KindDef<KindShape>[] = [
   networkPolicyKind,
   calicoNetworkPolicyKind,
   globalNetworkPolicyKind,
+  tierKind,
   gatewayKind,
   httpRouteKind,
   destinationRuleKind,

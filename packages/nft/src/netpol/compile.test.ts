@@ -109,7 +109,7 @@ describe('compileNetworkPolicies', () => {
     assert.match(text, /"veth-xa" : jump pod_x_a_\w+_in/);
     assert.ok(!text.includes('"veth-xb"'));
     assert.ok(!/"veth-xa" : jump pod_x_a_\w+_eg/.test(text));
-    assert.match(text, /counter drop comment "x\/a ingress: default deny"/);
+    assert.match(text, /counter name "drop_pod_x_a_[0-9a-f]{8}_in_default" drop comment "x\/a ingress: default deny, end of tier default"/);
   });
 
   it('is deterministic: input order does not matter, and compiling twice gives the same text', () => {

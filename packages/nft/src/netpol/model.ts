@@ -21,6 +21,10 @@ export interface PolicyPod {
   namedPorts: Array<{ name: string; port: number; protocol: Protocol }>;
   /** The host side of the pod's veth on this node; required for the pods of this node. */
   hostVeth?: string;
+  /** Enrolled in the ambient mesh: pod-to-pod traffic to it arrives as HBONE on TCP 15008. */
+  meshed?: boolean;
+  /** The pod's service account (Calico serviceAccountSelector / serviceAccounts match on it). */
+  serviceAccount?: string;
 }
 
 /** One rule of one policy in one direction, with what upstream means by absent or empty lists. */
