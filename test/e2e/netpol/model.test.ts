@@ -86,7 +86,7 @@ class ModelState {
       calicoPolicies: all.filter((r) => r.kind === 'GlobalNetworkPolicy' || (r.kind === 'NetworkPolicy' && r.apiVersion === 'projectcalico.org/v3')),
       tiers: all.filter((r) => (r.kind as string) === 'Tier'),
     };
-    const compiled = compileNetworkPolicies(input as Parameters<typeof compileNetworkPolicies>[0]);
+    const compiled = compileNetworkPolicies(input as unknown as Parameters<typeof compileNetworkPolicies>[0]);
     const observed = new Reachability();
     const reasons = new Map<string, string>();
     for (const from of PODS) {
