@@ -5,9 +5,9 @@
 // upstream-style grid of the differing cells with the compiler's reasons.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResources, type Resource } from '@ambit/api';
+import { parseResources, type CalicoNetworkPolicy, type GlobalNetworkPolicy, type NetworkPolicy, type Resource, type Tier } from '@ambit/api';
 import { formatProblem } from '@ambit/core';
-import { compileNetworkPolicies, type PolicyPod } from '@ambit/nft';
+import { compileNetworkPolicies, type NodePolicyInput, type PolicyPod } from '@ambit/nft';
 import { CASES, type CaseEnv, type NetpolCase } from './cases.ts';
 import { PODS, PORT_PROTOCOLS, Reachability, diffCells, formatGrid, ppKey } from './truth-table.ts';
 
@@ -79,14 +79,14 @@ class ModelState {
 
   table(port: number, protocol: string): { observed: Reachability; reasons: Map<string, string> } {
     const all = [...this.objects.values()];
-    const input = {
+    const input: NodePolicyInput = {
       localPods: [...this.pods.values()],
       allPods: [...this.pods.values()],
-      policies: all.filter((r) => r.kind === 'NetworkPolicy' && r.apiVersion === 'networking.k8s.io/v1'),
-      calicoPolicies: all.filter((r) => r.kind === 'GlobalNetworkPolicy' || (r.kind === 'NetworkPolicy' && r.apiVersion === 'projectcalico.org/v3')),
-      tiers: all.filter((r) => (r.kind as string) === 'Tier'),
+      policies: all.filter((r): r is NetworkPolicy => r.kind === 'NetworkPolicy' && r.apiVersion === 'networking.k8s.io/v1'),
+      calicoPolicies: all.filter((r): r is CalicoNetworkPolicy | GlobalNetworkPolicy => r.kind === 'GlobalNetworkPolicy' || (r.kind === 'NetworkPolicy' && r.apiVersion === 'projectcalico.org/v3')),
+      tiers: all.filter((r): r is Tier => r.kind === 'Tier'),
     };
-    const compiled = compileNetworkPolicies(input as unknown as Parameters<typeof compileNetworkPolicies>[0]);
+    const compiled = compileNetworkPolicies(input);
     const observed = new Reachability();
     const reasons = new Map<string, string>();
     for (const from of PODS) {
@@ -103,21 +103,6 @@ class ModelState {
     return { observed, reasons };
   }
 }
-
-/**
- * Whether the compiler enforces Calico policy at all yet (another engineer is adding it): a
- * GlobalNetworkPolicy denying everything must deny. Until then Calico cases are `todo`.
- */
-function calicoCompiled(): boolean {
-  try {
-    const state = new ModelState();
-    state.apply(parse('calico-probe.yaml', 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: { name: deny }\nspec:\n  selector: all()\n  types: [Ingress]\n  ingress: [{ action: Deny }]\n'));
-    return !state.table(80, 'TCP').observed.get('x/a', 'x/b');
-  } catch {
-    return false;
-  }
-}
-const CALICO_READY = calicoCompiled();
 
 function runCase(c: NetpolCase): void {
   const state = new ModelState();
@@ -153,7 +138,6 @@ describe('NetworkPolicy conformance cases against the compiler semantics (explai
   });
 
   for (const c of CASES) {
-    const todo = c.kind === 'calico' && !CALICO_READY ? 'calico compile' : undefined;
-    test(`${c.kind}: ${c.name}`, todo === undefined ? {} : { todo }, () => runCase(c));
+    test(`${c.kind}: ${c.name}`, () => runCase(c));
   }
 });
