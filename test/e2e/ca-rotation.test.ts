@@ -4,13 +4,11 @@
 // afterwards the pods' certificates chain to the new root.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@ambit/core';
-import { ambit, ambitJson, commandOutput, labName, leftovers, spawnInPod } from './helpers.ts';
+import { ambit, ambitJson, commandOutput, labName, leftovers, PodFixture } from './helpers.ts';
 
 const LAB = labName('rot');
 const SERVER_ID = 'spiffe://cluster.local/ns/mesh/sa/server';
@@ -45,39 +43,6 @@ interface Rotation {
 }
 
 /** A fixture in the pod's netns, its stdout as JSON lines; it stops when its stdin ends. */
-class PodFixture {
-  readonly lines: Array<Record<string, unknown>> = [];
-  readonly child: ChildProcess;
-  readonly exited: Promise<void>;
-
-  constructor(pod: string, script: string, args: string[]) {
-    this.child = spawnInPod(LAB, pod, script, args, ['pipe', 'pipe', 'inherit']);
-    const rl = createInterface({ input: this.child.stdout as NodeJS.ReadableStream });
-    rl.on('line', (l) => {
-      try {
-        this.lines.push(JSON.parse(l) as Record<string, unknown>);
-      } catch {
-        this.lines.push({ unparsed: l });
-      }
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-  }
-
-  /** Ends its stdin and returns its last line (bounded). */
-  async stop(timeoutMs: number): Promise<Record<string, unknown>> {
-    this.child.stdin?.end();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
-    return this.lines.at(-1) ?? {};
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
-
 async function ztunnelDump(node: string): Promise<ZtunnelDump> {
   return JSON.parse(await commandOutput('ip', ['netns', 'exec', `ambit-${LAB}.${node}`, 'curl', '-s', '--max-time', '3', '127.0.0.1:15000/config_dump'])) as ZtunnelDump;
 }
@@ -120,14 +85,14 @@ describe('CA root rotation under traffic', () => {
     assert.equal(rootOf(initial[0] as ZtunnelDump, SERVER_ID), oldRoot);
     assert.equal(rootOf(initial[1] as ZtunnelDump, CLIENT_ID), oldRoot);
 
-    const transfer = new PodFixture('mesh/client', 'stream-transfer.ts', [serverIp, '80']);
+    const transfer = new PodFixture(LAB, 'mesh/client', 'stream-transfer.ts', [serverIp, '80']);
     fixtures.push(transfer);
     await waitFor(() => transfer.lines.some((l) => l['event'] === 'flowing') || transfer.child.exitCode !== null, { timeoutMs: 30_000, intervalMs: 50, what: 'the transfer to flow' });
     assert.ok(transfer.lines.some((l) => l['event'] === 'flowing'), `transfer: ${JSON.stringify(transfer.lines)}`);
     // New connections both ways: client -> server, and server -> client (whose pooled HBONE
     // sessions are opened anew with each new certificate of node-1, so handshakes happen while the
     // two ends hold leaves of different roots).
-    const loops = [new PodFixture('mesh/client', 'connect-loop.ts', [serverIp, '80', '100']), new PodFixture('mesh/server', 'connect-loop.ts', [clientIp, '80', '100'])];
+    const loops = [new PodFixture(LAB, 'mesh/client', 'connect-loop.ts', [serverIp, '80', '100']), new PodFixture(LAB, 'mesh/server', 'connect-loop.ts', [clientIp, '80', '100'])];
     fixtures.push(...loops);
     const okCount = (loop: PodFixture): number => loop.lines.filter((l) => l['ok'] === true).length;
     const moreExchanges = async (n: number, what: string): Promise<void> => {

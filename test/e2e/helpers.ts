@@ -2,6 +2,7 @@
 // runtime, exactly as a user would, and clean up every lab a test starts.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${REPO}packages/cli/src/main.ts`;
@@ -81,4 +82,38 @@ export async function leftovers(lab: string): Promise<string[]> {
 export function spawnInPod(lab: string, pod: string, script: string, args: readonly string[], stdio: StdioOptions = ['ignore', 'pipe', 'pipe']): ChildProcess {
   const [ns, name] = pod.split('/');
   return spawn('ip', ['netns', 'exec', `ambit-${lab}.p.${ns}.${name}`, process.execPath, `${REPO}test/e2e/fixtures/${script}`, ...args], { stdio });
+}
+
+/** A fixture script running in a pod, its stdout read as JSON lines. */
+export class PodFixture {
+  readonly lines: Array<Record<string, unknown>> = [];
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+
+  constructor(lab: string, pod: string, script: string, args: string[]) {
+    this.child = spawnInPod(lab, pod, script, args, ['pipe', 'pipe', 'inherit']);
+    const rl = createInterface({ input: this.child.stdout as NodeJS.ReadableStream });
+    rl.on('line', (l) => {
+      try {
+        this.lines.push(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        this.lines.push({ unparsed: l });
+      }
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+  }
+
+  /** Ends its stdin and returns its last line (bounded). */
+  async stop(timeoutMs: number): Promise<Record<string, unknown>> {
+    this.child.stdin?.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    return this.lines.at(-1) ?? {};
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
 }

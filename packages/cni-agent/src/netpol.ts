@@ -133,7 +133,7 @@ export class NetpolEnforcer {
   }
 
   debug(): NetpolDebug {
-    const isolated = this.compiled === undefined ? 0 : new Set((this.compiled.counters ?? []).filter((c) => c.policy === 'default-deny').map((c) => c.pod)).size;
+    const isolated = this.compiled === undefined ? 0 : new Set(this.compiled.counters.filter((c) => c.policy === 'default-deny').map((c) => c.pod)).size;
     return {
       dirty: this.appliedGeneration < this.generation,
       generation: this.generation,
@@ -212,14 +212,14 @@ export class NetpolEnforcer {
         await this.load(compiled.ruleset);
         this.carry(before);
         this.loaded = compiled.ruleset;
-        this.counterLabels = new Map((compiled.counters ?? []).map((c) => [c.name, { pod: c.pod, direction: c.direction, policy: c.policy }]));
+        this.counterLabels = new Map(compiled.counters.map((c) => [c.name, { pod: c.pod, direction: c.direction, policy: c.policy }]));
         this.lastApplyMs = Math.round((performance.now() - started) * 10) / 10;
         this.lastAppliedAt = new Date().toISOString();
         this.metrics.netpolApplySeconds.observe((performance.now() - started) / 1000);
         this.logger.info({ generation, rules: compiled.ruleCount, localPods: this.local.size, ms: this.lastApplyMs }, 'NetworkPolicy rules loaded');
       }
       this.compiled = compiled;
-      this.metrics.netpolRules.set(compiled.ruleCount ?? 0);
+      this.metrics.netpolRules.set(compiled.ruleCount);
       this.metrics.netpolApplies.inc({ result: 'ok' });
       this.appliedGeneration = generation;
       this.failures = 0;

@@ -7,7 +7,8 @@ import { createServer, type Server } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { errorMessage, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
-import { decodeMessage } from '@ambit/xds-types';
+import { decodeMessage, TYPE_URL } from '@ambit/xds-types';
+import { decodeCalicoPolicy, decodeNetworkPolicy, decodePolicyWorkload } from '@ambit/nft';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import { PolicyStore, applicablePolicies, evaluate, policyFromResource, type Policy } from '@ambit/authz';
 import { HbonePool } from '@ambit/hbone';
@@ -19,6 +20,7 @@ import { HandoffClient, type HandoffPod } from './handoff/index.ts';
 import { TcpMetrics } from './proxy/metrics.ts';
 import { LiveConnections } from './proxy/live-connections.ts';
 import { PodProxy } from './proxy/pod-proxy.ts';
+import { NetworkPolicyGuard } from './proxy/network-policy.ts';
 import type { ProxyContext } from './proxy/context.ts';
 import type { ZtunnelSettings } from './settings.ts';
 
@@ -29,6 +31,7 @@ export class Ztunnel {
   readonly registry = new Registry();
   private readonly state = new ProxyState();
   private readonly policies = new PolicyStore();
+  private readonly networkPolicy: NetworkPolicyGuard;
   private readonly live = new LiveConnections();
   private readonly pods = new Map<string, PodProxy>();
   private readonly certificates: CertificateManager;
@@ -59,9 +62,11 @@ export class Ztunnel {
     // Requests go to whichever CA client is current (it is replaced when the trust bundle changes).
     this.certificates = new CertificateManager({ client: { request: (identity, ttl) => this.caClient.request(identity, ttl) }, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
     this.pool = new HbonePool({ logger: logger.child({ scope: 'pool' }) });
+    this.networkPolicy = new NetworkPolicyGuard(logger.child({ scope: 'netpol' }));
     this.ctx = {
       state: this.state,
       policies: this.policies,
+      networkPolicy: this.networkPolicy,
       certificates: this.certificates,
       trust: this.trust,
       pool: this.pool,
@@ -107,6 +112,10 @@ export class Ztunnel {
         this.recheckConnections();
       },
     });
+    // The cluster's policy view, for NetworkPolicy on HBONE's inner port (network-policy.ts).
+    this.xds.subscribe({ typeUrl: TYPE_URL.policyWorkload, decode: decodePolicyWorkload, onChange: (change) => this.networkPolicy.setPods(change.state.values()) });
+    this.xds.subscribe({ typeUrl: TYPE_URL.networkPolicy, decode: decodeNetworkPolicy, onChange: (change) => this.networkPolicy.setNetworkPolicies(change.state.values()) });
+    this.xds.subscribe({ typeUrl: TYPE_URL.calicoPolicy, decode: decodeCalicoPolicy, onChange: (change) => this.networkPolicy.setCalicoPolicies(change.state.values()) });
     this.handoff = new HandoffClient({
       path: settings.handoffSocket,
       logger: logger.child({ scope: 'handoff' }),

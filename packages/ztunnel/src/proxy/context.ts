@@ -7,6 +7,7 @@ import type { ProxyState } from '../state/store.ts';
 import type { CertificateManager, MeshTrust } from '../identity/index.ts';
 import type { TcpMetrics } from './metrics.ts';
 import type { LiveConnections } from './live-connections.ts';
+import type { NetworkPolicyGuard } from './network-policy.ts';
 
 export const ZTUNNEL_MARK = 0x539;
 export const OUTBOUND_PORT = 15001;
@@ -16,6 +17,8 @@ export const HBONE_PORT = 15008;
 export interface ProxyContext {
   state: ProxyState;
   policies: PolicyStore;
+  /** NetworkPolicy on the inner port of HBONE connections; absent = not enforced (unit tests). */
+  networkPolicy?: NetworkPolicyGuard;
   certificates: CertificateManager;
   /** Adds the published trust bundle to each certificate's own root (root rotation); absent in unit tests. */
   trust?: MeshTrust;

@@ -60,6 +60,12 @@ export function hboneHandlers(ctx: ProxyContext, pod: PodInfo): {
         record.close(0, 0, { message: `connection closed due to policy rejection: ${decision.reason}`, flags: 'DENY' });
         return { status: 401, reason: decision.reason };
       }
+      // NetworkPolicy on the inner port: the kernel saw only 15008 (see network-policy.ts).
+      const netpol = ctx.networkPolicy?.check('ingress', target.ip, peer.address, target.port);
+      if (netpol !== undefined && !netpol.allowed) {
+        record.close(0, 0, { message: `connection closed due to NetworkPolicy: ${netpol.reason}`, flags: 'DENY' });
+        return { status: 401, reason: `NetworkPolicy: ${netpol.reason}` };
+      }
       let upstream: Socket;
       try {
         upstream = await connectToApp(pod, target.ip, target.port, peer.address);

@@ -5,7 +5,7 @@
 // not captured again.
 import type { Socket } from 'node:net';
 import { connectInNetns, originalDestination } from '@ambit/netns';
-import { buildBaggage, buildForwarded, newTraceparent, relay, formatAuthority } from '@ambit/hbone';
+import { buildBaggage, buildForwarded, newTraceparent, relay, formatAuthority, parseAuthority } from '@ambit/hbone';
 import { errorMessage } from '@ambit/core';
 import { routeOutbound } from './outbound-route.ts';
 import { ConnectionRecord } from './connection-record.ts';
@@ -84,6 +84,18 @@ export function handleOutbound(ctx: ProxyContext, pod: PodInfo, app: Socket): vo
     return;
   }
   const podIp = pod.addresses[0] ?? '';
+  // NetworkPolicy on the inner port of a pod-to-pod HBONE connection: the source's egress side
+  // (the destination's ztunnel judges its ingress side). Through a waypoint the inner target is
+  // a service address; the waypoint's own connection to the pod is judged at the pod.
+  if (route.kind === 'hbone' && !route.waypoint) {
+    const inner = parseAuthority(route.authority);
+    const netpol = inner.ok ? ctx.networkPolicy?.check('egress', podIp, inner.ip, inner.port) : undefined;
+    if (netpol !== undefined && !netpol.allowed) {
+      record.close(0, 0, { message: `connection closed due to NetworkPolicy: ${netpol.reason}`, flags: 'DENY' });
+      app.resetAndDestroy();
+      return;
+    }
+  }
   void (async () => {
     try {
       let upstream;
