@@ -68,6 +68,9 @@ describe('NetworkPolicy keeps its ports for meshed pods (HBONE on 15008)', () =>
   const probe = (from: string, to: string, port: number): Promise<Probe> =>
     ambitJson<Probe>(['lab', 'probe', '--name', LAB, '--from', `shop/${from}`, '--to', `${ips[to]}:${port}`, '--timeout', '1500ms', '-o', 'json']);
 
+  const shopPods = async (): Promise<Array<{ name: string; ip: string; enrolled: boolean }>> =>
+    (await ambitJson<{ pods: Array<{ namespace: string; name: string; ip: string; enrolled: boolean }> }>(['lab', 'status', '--name', LAB, '-o', 'json'])).pods.filter((p) => p.namespace === 'shop');
+
   /** The reachability the policies promise, probed right after `lab apply` returned. */
   async function expectPorts(label: string, expected: Array<[from: string, to: string, port: number, connected: boolean]>): Promise<void> {
     const observed = await Promise.all(expected.map(async ([from, to, port]) => (await probe(from, to, port)).connected));
@@ -79,9 +82,9 @@ describe('NetworkPolicy keeps its ports for meshed pods (HBONE on 15008)', () =>
     dir = await mkdtemp(join(tmpdir(), 'ambit-e2e-npm-'));
     const up = await ambit(['lab', 'up', '--name', LAB, '--nodes', '2', '-f', await write('cluster.yaml', CLUSTER)]);
     assert.equal(up.code, 0, up.stderr);
-    const status = await ambitJson<{ pods: Array<{ name: string; ip: string; enrolled: boolean }> }>(['lab', 'status', '--name', LAB, '-o', 'json']);
-    ips = Object.fromEntries(status.pods.map((p) => [p.name, p.ip]));
-    assert.ok(status.pods.every((p) => p.enrolled), 'both pods start in the mesh');
+    const pods = await shopPods();
+    ips = Object.fromEntries(pods.map((p) => [p.name, p.ip]));
+    assert.ok(pods.length === 2 && pods.every((p) => p.enrolled), 'both pods start in the mesh');
   });
 
   after(async () => {
@@ -94,8 +97,7 @@ describe('NetworkPolicy keeps its ports for meshed pods (HBONE on 15008)', () =>
     const mode = enrolled ? 'enrolled (HBONE)' : 'unenrolled (plain TCP)';
     test(`${mode}: ingress and egress policies allowing TCP 9090 admit 9090 and refuse 8080`, async () => {
       if (!enrolled) await run('apply', 'ns.yaml', namespace(false));
-      const status = await ambitJson<{ pods: Array<{ name: string; enrolled: boolean }> }>(['lab', 'status', '--name', LAB, '-o', 'json']);
-      assert.ok(status.pods.every((p) => p.enrolled === enrolled), `pods ${enrolled ? 'in' : 'out of'} the mesh`);
+      assert.ok((await shopPods()).every((p) => p.enrolled === enrolled), `pods ${enrolled ? 'in' : 'out of'} the mesh`);
       await expectPorts('no policy', [['client', 'server', 8080, true], ['client', 'server', 9090, true]]);
 
       await run('apply', 'ingress.yaml', INGRESS_9090);

@@ -1,6 +1,6 @@
 // NetworkPolicy (networking.k8s.io/v1) and Calico policy (projectcalico.org/v3) for the pods of one node, as one nftables table.
 export { compileNetworkPolicies, NETPOL_TABLE, NETPOL_EGRESS_PRIORITY, NETPOL_INGRESS_PRIORITY, NETPOL_PASS_MARK, type NodePolicyInput, type CompiledNetworkPolicies, type Verdict } from './compile.ts';
-export { applyNetworkPolicies } from './apply.ts';
+export { applyNetworkPolicies, readNetpolCounters } from './apply.ts';
 export type { PolicyPod, Direction, Protocol as PolicyProtocol } from './model.ts';
 export { decodePolicyWorkload, decodeNetworkPolicy, decodeCalicoPolicy, ipFromBytes, type ViewPod } from './view.ts';
 export { createPolicyEvaluator, type PolicyEvaluator, type PolicyEvaluatorInput, type PolicyQuery } from './evaluate.ts';
