@@ -1,6 +1,6 @@
 // The upstream-style test cluster (cni-netpol.md 3.1): namespaces x, y, z with pods a, b, c each,
 // plus helpers to write NetworkPolicies tersely. Used by the unit tests and the kernel test.
-import type { NetworkPolicy, NetworkPolicySpec } from '@ambit/api';
+import type { CalicoNetworkPolicy, CalicoNetworkPolicySpec, GlobalNetworkPolicy, GlobalNetworkPolicySpec, NetworkPolicy, NetworkPolicySpec, Tier } from '@ambit/api';
 import type { PolicyPod } from '../src/netpol/model.ts';
 
 const NS_INDEX: Record<string, number> = { x: 1, y: 2, z: 3 };
@@ -39,4 +39,23 @@ export function pod(key: string): PolicyPod {
 export function policy(key: string, spec: NetworkPolicySpec): NetworkPolicy {
   const [namespace = '', name = ''] = key.split('/');
   return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace, labels: {}, annotations: {} }, spec, source: { file: 'test', line: 1, col: 1 } };
+}
+
+/** A projectcalico.org/v3 GlobalNetworkPolicy. */
+export function gnp(name: string, spec: GlobalNetworkPolicySpec): GlobalNetworkPolicy {
+  return { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name, labels: {}, annotations: {} }, spec, source: { file: 'test', line: 1, col: 1 } };
+}
+
+/** A namespaced projectcalico.org/v3 NetworkPolicy, `namespace/name`. */
+export function cnp(key: string, spec: CalicoNetworkPolicySpec): CalicoNetworkPolicy {
+  const [namespace = '', name = ''] = key.split('/');
+  return { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name, namespace, labels: {}, annotations: {} }, spec, source: { file: 'test', line: 1, col: 1 } };
+}
+
+/** A projectcalico.org/v3 Tier. */
+export function tier(name: string, order: number | undefined, defaultAction?: 'Deny' | 'Pass'): Tier {
+  const spec: Tier['spec'] = {};
+  if (order !== undefined) spec.order = order;
+  if (defaultAction !== undefined) spec.defaultAction = defaultAction;
+  return { apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata: { name, labels: {}, annotations: {} }, spec, source: { file: 'test', line: 1, col: 1 } };
 }

@@ -14,8 +14,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import { connectInNetns, listenInNetns } from '@ambit/netns';
 import { applyNetworkPolicies, compileNetworkPolicies, nftListTable, type PolicyPod } from '../src/index.ts';
+import { parseNftCounters } from '../src/netpol/counters.ts';
 import { clientInNetns, Harness, requireRoot, run, unmap, type Netns } from './helpers.ts';
-import { policy } from './netpol-fixtures.ts';
+import { gnp, policy } from './netpol-fixtures.ts';
 
 const harness = new Harness();
 let node: Netns;
@@ -44,6 +45,19 @@ const DEFAULT_DENY = policy('x/default-deny', { podSelector: {}, policyTypes: ['
 const ALLOW_B = policy('x/allow-b', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'b' } } }], ports: [{ protocol: 'TCP', port: 'http' }] }] });
 const ALLOWING = compileNetworkPolicies({ localPods: PODS, allPods: PODS, policies: [DEFAULT_DENY, ALLOW_B] });
 const DENYING = compileNetworkPolicies({ localPods: PODS, allPods: PODS, policies: [DEFAULT_DENY] });
+// Calico (reference 4.3): a GNP ordered before the Kubernetes policies (order 100 < 1000) denies
+// pod=c and TCP 81 first; a Kubernetes allow-all for x/a follows. Upstream: c on 80 and b on 81
+// are denied (Deny is final), b on 80 is allowed (allow-all).
+const CALICO_DENY_FIRST = compileNetworkPolicies({
+  localPods: PODS,
+  allPods: PODS,
+  policies: [policy('x/allow-all', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Ingress'], ingress: [{}] })],
+  calicoPolicies: [gnp('screen', { order: 100, selector: "pod == 'a'", ingress: [{ action: 'Deny', source: { selector: "pod == 'c'" } }, { action: 'Deny', protocol: 'TCP', destination: { ports: [81] } }] })],
+});
+// HBONE: the server is meshed; ALLOW_B admits TCP (named port http) from pod b only, so TCP 15008
+// to the server is admitted from b and not from c.
+const MESHED = PODS.map((p) => (p === SERVER ? { ...p, meshed: true } : p));
+const MESH_ALLOWING = compileNetworkPolicies({ localPods: MESHED, allPods: MESHED, policies: [DEFAULT_DENY, ALLOW_B] });
 
 function addPod(suffix: string, hostVeth: string, subnet: number): Netns {
   const pod = harness.addNetns(suffix);
@@ -102,6 +116,7 @@ before(async () => {
   check = harness.addNetns('netchk');
   await listen(80);
   await listen(81);
+  await listen(15008);
 });
 
 after(async () => {
@@ -161,5 +176,30 @@ describe('NetworkPolicy on real traffic through the node', () => {
     assert.match(await echo(socket, 'three\n'), /three\n/);
     assert.equal(await probe(clientB, 80), undefined);
     socket.destroy();
+  });
+
+  it('Calico: a Deny ordered before the Kubernetes allow-all is final (c on 80, b on 81 refused; b on 80 passes) and counts into its named counter', async () => {
+    await applyNetworkPolicies(node.path, CALICO_DENY_FIRST.ruleset);
+    const [b80, c80, b81] = await Promise.all([probe(clientB, 80), probe(clientC, 80), probe(clientB, 81)]);
+    assert.equal(b80, 'port 80 sees 10.210.2.2');
+    assert.equal(c80, undefined, 'Deny by default.screen ingress[0] before x/allow-all');
+    assert.equal(b81, undefined, 'Deny by default.screen ingress[1] before x/allow-all');
+    const counters = parseNftCounters(run('ip', ['netns', 'exec', node.name, 'nft', '-j', 'list', 'counters', 'table', 'inet', 'ambit-netpol']));
+    const named = (rule: number): string => CALICO_DENY_FIRST.counters.find((c) => c.policy === 'default.screen' && c.rule === rule)?.name ?? '';
+    assert.ok((counters.get(named(0))?.packets ?? 0) > 0, `c's SYN counted: ${JSON.stringify([...counters])}`);
+    assert.ok((counters.get(named(1))?.packets ?? 0) > 0, `b's SYN to 81 counted: ${JSON.stringify([...counters])}`);
+    assert.equal(CALICO_DENY_FIRST.explain({ ip: CLIENT_C.ips[0] ?? '' }, SERVER, 80, 'TCP').allowed, false);
+    assert.equal(CALICO_DENY_FIRST.explain({ ip: CLIENT_B.ips[0] ?? '' }, SERVER, 80, 'TCP').allowed, true);
+  });
+
+  it('HBONE: TCP 15008 to a meshed pod is admitted only from a peer some TCP allow rule admits (b), not from c', async () => {
+    await applyNetworkPolicies(node.path, MESH_ALLOWING.ruleset);
+    const [b15008, c15008, c80] = await Promise.all([probe(clientB, 15008), probe(clientC, 15008), probe(clientC, 80)]);
+    assert.equal(b15008, 'port 15008 sees 10.210.2.2');
+    assert.equal(c15008, undefined, 'no rule admits any TCP port from c');
+    assert.equal(c80, undefined);
+    // without the mesh flag the same policies refuse 15008 from b (the inner port 80 is the only one allowed)
+    await applyNetworkPolicies(node.path, ALLOWING.ruleset);
+    assert.equal(await probe(clientB, 15008), undefined);
   });
 });

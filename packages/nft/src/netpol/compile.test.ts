@@ -7,9 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { AmbitError } from '@ambit/core';
 import { compileNetworkPolicies } from './compile.ts';
 import type { NodePolicyInput } from './compile.ts';
-import { CLUSTER, LOCAL, policy } from '../../test/netpol-fixtures.ts';
+import { CLUSTER, LOCAL, cnp, gnp, policy, tier } from '../../test/netpol-fixtures.ts';
 
 const GOLDEN = new URL('../../test/golden/', import.meta.url);
+/** x/a and x/b (local) and y/b (remote) are enrolled in the ambient mesh. */
+const meshed = (pods: typeof LOCAL): typeof LOCAL => pods.map((p) => (['x/a', 'x/b', 'y/b'].includes(p.key) ? { ...p, meshed: true } : p));
 const dualStack = (pods: typeof LOCAL): typeof LOCAL => pods.map((p) => (p.key === 'x/a' ? { ...p, ips: [...p.ips, 'fd00:1::1'] } : p));
 
 export const NETPOL_GOLDEN_CASES: Array<{ file: string; input: NodePolicyInput }> = [
@@ -79,6 +81,68 @@ export const NETPOL_GOLDEN_CASES: Array<{ file: string; input: NodePolicyInput }
       ],
     },
   },
+  {
+    // upstream up-sctp-not-tcp / up-sctp-policy-isolates: a policy allowing only SCTP 80 isolates TCP and UDP
+    file: 'netpol-sctp',
+    input: {
+      localPods: LOCAL,
+      allPods: CLUSTER,
+      policies: [policy('x/sctp-only', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ protocol: 'SCTP', port: 80 }] }] })],
+    },
+  },
+  {
+    // tier security (order 100) before default: Pass, Log, Deny with ports, an allow; in default a
+    // Calico policy before the Kubernetes ones (order 500) and one after (order unset), an egress GNP
+    file: 'netpol-calico',
+    input: {
+      localPods: LOCAL,
+      allPods: CLUSTER.map((p) => (p.key === 'x/b' ? { ...p, serviceAccount: 'client' } : p)),
+      tiers: [tier('security', 100)],
+      policies: [policy('x/allow-y', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }], ports: [{ protocol: 'TCP', port: 80 }] }] })],
+      calicoPolicies: [
+        gnp('security.screen', {
+          tier: 'security',
+          order: 10,
+          selector: "projectcalico.org/namespace == 'x'",
+          types: ['Ingress'],
+          ingress: [
+            { action: 'Log', protocol: 'TCP', destination: { ports: [22] } },
+            { action: 'Deny', protocol: 'TCP', destination: { ports: [22, '6000:6100'] } },
+            { action: 'Pass', source: { namespaceSelector: "ns in {'y', 'z'}" } },
+            { action: 'Allow', source: { serviceAccounts: { names: ['client'] } } },
+          ],
+        }),
+        cnp('x/deny-zc', { order: 500, selector: "pod == 'a'", ingress: [{ action: 'Deny', source: { namespaceSelector: "ns == 'z'", selector: "pod == 'c'" } }] }),
+        cnp('x/catch-all', { selector: "pod == 'a'", ingress: [{ action: 'Allow', protocol: 'UDP', source: { notNets: ['10.3.0.0/16'] }, destination: { notPorts: [81, 'serve-80-udp'] } }] }),
+        gnp('egress-web', { selector: "has(pod) && pod != 'c'", types: ['Egress'], egress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['web'], nets: ['10.0.0.0/8'] } }, { action: 'Allow', protocol: 'UDP', destination: { ports: [53], notSelector: "pod == 'a'" } }] }),
+      ],
+    },
+  },
+  {
+    // mesh-aware HBONE admission: x/a, x/b, y/b meshed; TCP port rules also admit TCP 15008 to them
+    file: 'netpol-mesh',
+    input: {
+      localPods: meshed(LOCAL),
+      allPods: meshed(CLUSTER),
+      policies: [
+        policy('x/web', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { pod: 'b' } } }], ports: [{ protocol: 'TCP', port: 80 }] }, { from: [{ podSelector: { matchLabels: { pod: 'c' } } }], ports: [{ protocol: 'UDP', port: 53 }] }] }),
+        policy('x/out', { podSelector: { matchLabels: { pod: 'b' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: {} }], ports: [{ protocol: 'TCP', port: 'web' }] }] }),
+      ],
+      calicoPolicies: [
+        gnp('mesh-screen', {
+          order: 100,
+          selector: "pod == 'c' && projectcalico.org/namespace == 'x'",
+          types: ['Ingress'],
+          ingress: [
+            { action: 'Deny', protocol: 'TCP', destination: { notPorts: [80] } },
+            { action: 'Deny', protocol: 'TCP', destination: { ports: [22] } },
+            { action: 'Pass', protocol: 'TCP', source: { selector: "pod == 'a'" }, destination: { ports: [443] } },
+            { action: 'Allow', protocol: 'TCP', source: { selector: "pod == 'b'" }, destination: { ports: [80] } },
+          ],
+        }),
+      ],
+    },
+  },
 ];
 
 function golden(name: string, actual: string): void {
@@ -115,7 +179,7 @@ describe('compileNetworkPolicies', () => {
   it('is deterministic: input order does not matter, and compiling twice gives the same text', () => {
     for (const { input } of NETPOL_GOLDEN_CASES) {
       const once = compileNetworkPolicies(input).ruleset;
-      const shuffled: NodePolicyInput = { localPods: [...input.localPods].reverse(), allPods: [...input.allPods].reverse(), policies: [...input.policies].reverse() };
+      const shuffled: NodePolicyInput = { localPods: [...input.localPods].reverse(), allPods: [...input.allPods].reverse(), policies: [...input.policies].reverse(), calicoPolicies: [...(input.calicoPolicies ?? [])].reverse(), tiers: [...(input.tiers ?? [])].reverse() };
       assert.equal(compileNetworkPolicies(shuffled).ruleset, once);
       assert.equal(compileNetworkPolicies(input).ruleset, once);
     }

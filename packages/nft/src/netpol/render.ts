@@ -286,7 +286,10 @@ function combine(...parts: Alternative[][]): Alternative[] {
       for (const b of part) {
         if (a.family !== undefined && b.family !== undefined && a.family !== b.family) continue;
         const family = a.family ?? b.family;
-        const text = [a.text, b.text].filter((x) => x !== '').join(' ');
+        // a family test already present is not repeated
+        const test = /meta nfproto ipv[46]/.exec(b.text)?.[0];
+        const bText = test !== undefined && a.text.includes(test) ? b.text.replace(test, '').replace(/ {2,}/g, ' ').trim() : b.text;
+        const text = [a.text, bText].filter((x) => x !== '').join(' ');
         next.push(family === undefined ? { text } : { text, family });
       }
     }
@@ -480,7 +483,7 @@ function entityAddresses(t: Table, e: CalicoEntityRule, policyNs: string | undef
   if (e.nets !== undefined && e.nets.length > 0) parts.push(netAlternatives(t, e.nets, field, false));
   if (e.notNets !== undefined && e.notNets.length > 0) parts.push(netAlternatives(t, e.notNets, field, true));
   const id = hash8(JSON.stringify([policyNs ?? null, e.selector ?? null, e.namespaceSelector ?? null, e.serviceAccounts ?? null, e.notSelector ?? null]));
-  const describe = `calico ${[e.selector === undefined ? '' : `selector ${e.selector}`, e.namespaceSelector === undefined ? '' : `namespaceSelector ${e.namespaceSelector}`, e.serviceAccounts === undefined ? '' : `serviceAccounts ${JSON.stringify(e.serviceAccounts)}`, e.notSelector === undefined ? '' : `notSelector ${e.notSelector}`, policyNs === undefined ? '' : `(policy namespace ${policyNs})`].filter((x) => x !== '').join(' ')}`;
+  const describe = `calico ${[e.selector === undefined ? '' : `selector ${e.selector}`, e.namespaceSelector === undefined ? '' : `namespaceSelector ${e.namespaceSelector}`, e.serviceAccounts === undefined ? '' : `serviceAccounts${e.serviceAccounts.names === undefined ? '' : ` names ${e.serviceAccounts.names.join(',')}`}${e.serviceAccounts.selector === undefined ? '' : ` selector ${e.serviceAccounts.selector}`}`, e.notSelector === undefined ? '' : `notSelector ${e.notSelector}`, policyNs === undefined ? '' : `(policy namespace ${policyNs})`].filter((x) => x !== '').join(' ')}`;
   if (entityNeedsPod(e, policyNs)) {
     const selected = t.pods.filter((pod) => entitySelectsPod(e, policyNs, pod) && !notSelectorExcludes(e, pod));
     const alternatives: Alternative[] = [];
