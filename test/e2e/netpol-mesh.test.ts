@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@ambit/core';
-import { ambit, ambitJson, labName, leftovers, PodFixture } from './helpers.ts';
+import { ambit, ambitJson, commandOutput, labName, leftovers, PodFixture } from './helpers.ts';
 
 const LAB = labName('npm');
 
@@ -107,6 +107,13 @@ describe('NetworkPolicy keeps its ports for meshed pods (HBONE on 15008)', () =>
         ['server', 'client', 8080, true],
       ]);
       await run('delete', 'ingress.yaml', INGRESS_9090);
+      if (!enrolled) {
+        // The kernel dropped the 8080 SYNs at the server's default deny: counted per pod and policy,
+        // and the count survives the table replacement that deleting the policy caused.
+        const metrics = await commandOutput('ip', ['netns', 'exec', `ambit-${LAB}.node-2`, 'curl', '-s', '--max-time', '3', '127.0.0.1:15025/metrics']);
+        const dropped = /ambit_netpol_dropped_packets_total\{pod="shop\/server",direction="ingress",policy="default-deny"\} (\d+)/.exec(metrics);
+        assert.ok(dropped !== null && Number(dropped[1]) > 0, `drops counted for shop/server: ${metrics.split('\n').filter((l) => l.includes('netpol')).join('\n')}`);
+      }
 
       await run('apply', 'egress.yaml', EGRESS_9090);
       await expectPorts('client egress allows 9090', [
