@@ -7,7 +7,7 @@ import { createLogger, errorMessage, formatProblem } from '@ambit/core';
 import { decodeMessage, encodeMessage } from '@ambit/xds-types';
 import { readSettings } from './settings.ts';
 import { DirectoryConfigSource } from './config/directory-source.ts';
-import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, MeshModel, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, messageOf } from './model/model.ts';
+import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, CALICO_TIER_TYPE, MeshModel, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, messageOf } from './model/model.ts';
 import { identitiesOnNode } from './model/identities.ts';
 import { DeltaAdsServer } from './xds/index.ts';
 import { CaService, NodeTokenAuthenticator, ServingCertificate } from './ca/index.ts';
@@ -107,6 +107,7 @@ await startMonitoringServer({
         policyWorkloads: decodedResources(POLICY_WORKLOAD_TYPE),
         networkPolicies: decodedResources(NETWORK_POLICY_TYPE),
         calicoPolicies: decodedResources(CALICO_POLICY_TYPE),
+        calicoTiers: decodedResources(CALICO_TIER_TYPE),
         // Istio's status condition for policies ztunnel enforces only in part.
         policyStatus: Object.fromEntries(
           [...model.policyWarnings()].map(([key, message]) => [key, { conditions: [{ type: 'ZtunnelAccepted', status: 'True', reason: 'UnsupportedValue', message }] }]),

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { parseResources, resourceKey } from '@ambit/api';
 import { silentLogger } from '@ambit/core';
 import { decodeMessage, encodeMessage, type workload, type security, type policy } from '@ambit/xds-types';
-import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, MeshModel } from '../src/model/model.ts';
+import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, CALICO_TIER_TYPE, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, MeshModel } from '../src/model/model.ts';
 import { DEFAULT_MESH } from '../src/model/mesh.ts';
 import { identitiesOnNode } from '../src/model/identities.ts';
 
@@ -232,6 +232,46 @@ spec:
     [CALICO_POLICY_TYPE, ['deny-all']],
     [NETWORK_POLICY_TYPE, ['prod/web']],
   ].sort());
+});
+
+test('policy view: Calico Tiers are served by name (order optional, defaultAction defaulted to Deny), updated and removed', () => {
+  const m = model();
+  const changes = m.apply({
+    upserted: resources(`
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: { name: security }
+spec: { order: 100, defaultAction: Pass }
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: { name: platform }
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: { name: security.screen }
+spec:
+  tier: security
+  ingress: [{ action: Pass }]
+`),
+    deleted: [],
+  });
+  assert.deepEqual(changes.map((c) => [c.typeUrl, [...c.names].sort()]).sort(), [
+    [CALICO_POLICY_TYPE, ['security.screen']],
+    [CALICO_TIER_TYPE, ['platform', 'security']],
+  ].sort());
+  const security = decodeMessage<policy.CalicoTier>('ambit.policy.v1.CalicoTier', m.resourcesOf(CALICO_TIER_TYPE).get('security')!.body);
+  assert.deepEqual({ name: security.name, order: security.order, action: security.default_action }, { name: 'security', order: 100, action: 'Pass' });
+  const platform = decodeMessage<policy.CalicoTier>('ambit.policy.v1.CalicoTier', m.resourcesOf(CALICO_TIER_TYPE).get('platform')!.body);
+  assert.deepEqual({ order: platform.order, action: platform.default_action }, { order: undefined, action: 'Deny' });
+  const screen = decodeMessage<policy.CalicoPolicy>('ambit.policy.v1.CalicoPolicy', m.resourcesOf(CALICO_POLICY_TYPE).get('security.screen')!.body);
+  assert.equal(screen.tier, 'security');
+  const updated = m.apply({ upserted: resources('apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: { name: security }\nspec: { order: 200 }\n'), deleted: [] });
+  assert.deepEqual(updated.map((c) => [c.typeUrl, [...c.names]]), [[CALICO_TIER_TYPE, ['security']]]);
+  assert.equal(decodeMessage<policy.CalicoTier>('ambit.policy.v1.CalicoTier', m.resourcesOf(CALICO_TIER_TYPE).get('security')!.body).default_action, 'Deny');
+  const removed = m.apply({ upserted: [], deleted: ['Tier/platform'] });
+  assert.deepEqual(removed.map((c) => [c.typeUrl, [...c.names]]), [[CALICO_TIER_TYPE, ['platform']]]);
+  assert.equal(m.resourcesOf(CALICO_TIER_TYPE).has('platform'), false);
 });
 
 test('waypoints: the narrower use-waypoint label wins, none opts out, the Gateway must serve the traffic type', () => {

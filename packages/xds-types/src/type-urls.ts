@@ -10,6 +10,8 @@ export const TYPE_URL = {
   networkPolicy: 'type.googleapis.com/ambit.policy.v1.NetworkPolicy',
   /** projectcalico.org/v3 (Global)NetworkPolicy, for CNI agents. */
   calicoPolicy: 'type.googleapis.com/ambit.policy.v1.CalicoPolicy',
+  /** projectcalico.org/v3 Tier, for CNI agents. */
+  calicoTier: 'type.googleapis.com/ambit.policy.v1.CalicoTier',
   /** Envoy LDS/RDS/CDS/EDS, for waypoints and proxyless gRPC clients. */
   listener: 'type.googleapis.com/envoy.config.listener.v3.Listener',
   routeConfiguration: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration',

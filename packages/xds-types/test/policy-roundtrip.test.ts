@@ -96,3 +96,14 @@ test('CalicoPolicy: global and namespaced, optional order, actions, entity rules
   assert.equal(namespaced.order, 100.5);
   assert.equal(roundTrip<policy.CalicoPolicy>(TYPE_URL.calicoPolicy, { name: 'p' }).order, undefined); // infinite
 });
+
+test('CalicoTier: optional order (0 is not unset), default action', () => {
+  const tier: Init<policy.CalicoTier> = { name: 'security', order: 0, default_action: 'Pass' };
+  const out = roundTrip<policy.CalicoTier>(TYPE_URL.calicoTier, tier);
+  assert.equal(out.name, 'security');
+  assert.equal(out.order, 0);
+  assert.equal(out.default_action, 'Pass');
+  const unordered = roundTrip<policy.CalicoTier>(TYPE_URL.calicoTier, { name: 'last', default_action: '' });
+  assert.equal(unordered.order, undefined);
+  assert.equal(unordered.default_action, '');
+});

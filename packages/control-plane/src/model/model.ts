@@ -14,19 +14,21 @@ import { authorizationInputs, peerAuthenticationInputs } from './policy-inputs.t
 import { convertAuthorizationPolicy, isSelectorEmpty } from '../generate/authorization.ts';
 import { convertPortLevel, convertedName, peerAuthenticationKeysFor, peerAuthenticationView, staticStrictPolicy, STATIC_STRICT_NAME } from '../generate/peer-authentication.ts';
 import type { AddressMessage, AuthorizationMessage } from './wire.ts';
-import { buildCalicoPolicy, buildNetworkPolicy, buildPolicyWorkload, calicoPolicyName, isCalicoPolicy, isKubernetesNetworkPolicy, policyWorkloadName } from './policy-view.ts';
+import { buildCalicoPolicy, buildCalicoTier, buildNetworkPolicy, buildPolicyWorkload, calicoPolicyName, isCalicoPolicy, isCalicoTier, isKubernetesNetworkPolicy, policyWorkloadName } from './policy-view.ts';
 
 export const ADDRESS_TYPE = 'type.googleapis.com/istio.workload.Address';
 export const AUTHORIZATION_TYPE = 'type.googleapis.com/istio.security.Authorization';
 export const POLICY_WORKLOAD_TYPE = 'type.googleapis.com/ambit.policy.v1.PolicyWorkload';
 export const NETWORK_POLICY_TYPE = 'type.googleapis.com/ambit.policy.v1.NetworkPolicy';
 export const CALICO_POLICY_TYPE = 'type.googleapis.com/ambit.policy.v1.CalicoPolicy';
+export const CALICO_TIER_TYPE = 'type.googleapis.com/ambit.policy.v1.CalicoTier';
 const MESSAGE_OF: Record<string, MessageName> = {
   [ADDRESS_TYPE]: 'istio.workload.Address',
   [AUTHORIZATION_TYPE]: 'istio.security.Authorization',
   [POLICY_WORKLOAD_TYPE]: 'ambit.policy.v1.PolicyWorkload',
   [NETWORK_POLICY_TYPE]: 'ambit.policy.v1.NetworkPolicy',
   [CALICO_POLICY_TYPE]: 'ambit.policy.v1.CalicoPolicy',
+  [CALICO_TIER_TYPE]: 'ambit.policy.v1.CalicoTier',
 };
 
 /** The proto message each served type URL carries. */
@@ -41,7 +43,7 @@ export interface GeneratedResource {
   aliases: string[];
 }
 
-export type MessageName = 'istio.workload.Address' | 'istio.security.Authorization' | 'ambit.policy.v1.PolicyWorkload' | 'ambit.policy.v1.NetworkPolicy' | 'ambit.policy.v1.CalicoPolicy';
+export type MessageName = 'istio.workload.Address' | 'istio.security.Authorization' | 'ambit.policy.v1.PolicyWorkload' | 'ambit.policy.v1.NetworkPolicy' | 'ambit.policy.v1.CalicoPolicy' | 'ambit.policy.v1.CalicoTier';
 export type Encoder = (typeName: MessageName, message: object) => Uint8Array;
 
 export interface ModelChange {
@@ -53,7 +55,7 @@ interface Dirty {
   pods: Set<string>;
   services: Set<string>;
   authorizations: boolean;
-  /** Keys of NetworkPolicies and Calico policies (both APIs). */
+  /** Keys of NetworkPolicies and Calico policies (both APIs) and Calico Tiers. */
   networkPolicies: Set<string>;
 }
 
@@ -120,7 +122,7 @@ export class MeshModel {
         for (const s of this.index.list('Service', r.metadata.name)) dirty.services.add(resourceKey(s));
         break;
       default:
-        if (isKubernetesNetworkPolicy(r) || isCalicoPolicy(r)) {
+        if (isKubernetesNetworkPolicy(r) || isCalicoPolicy(r) || isCalicoTier(r)) {
           dirty.networkPolicies.add(resourceKey(r));
         } else if (isPolicyKind(r.kind)) {
           dirty.authorizations = true;
@@ -162,9 +164,11 @@ export class MeshModel {
     }
     const networkPolicyNames = new Set<string>();
     const calicoNames = new Set<string>();
+    const tierNames = new Set<string>();
     for (const key of dirty.networkPolicies) {
       const r = this.index.get(key);
-      if (r && isCalicoPolicy(r)) this.setDerived(this.writable(CALICO_POLICY_TYPE, copied), CALICO_POLICY_TYPE, key, calicoPolicyName(r), buildCalicoPolicy(r), calicoNames);
+      if (key.startsWith('Tier/')) this.setDerived(this.writable(CALICO_TIER_TYPE, copied), CALICO_TIER_TYPE, key, r && isCalicoTier(r) ? r.metadata.name : undefined, r && isCalicoTier(r) ? buildCalicoTier(r) : undefined, tierNames);
+      else if (r && isCalicoPolicy(r)) this.setDerived(this.writable(CALICO_POLICY_TYPE, copied), CALICO_POLICY_TYPE, key, calicoPolicyName(r), buildCalicoPolicy(r), calicoNames);
       else if (r && isKubernetesNetworkPolicy(r)) this.setDerived(this.writable(NETWORK_POLICY_TYPE, copied), NETWORK_POLICY_TYPE, key, `${r.metadata.namespace}/${r.metadata.name}`, buildNetworkPolicy(r), networkPolicyNames);
       else {
         // Deleted: whichever view held it drops it.
@@ -186,6 +190,7 @@ export class MeshModel {
     if (policyWorkloadNames.size > 0) changes.push({ typeUrl: POLICY_WORKLOAD_TYPE, names: policyWorkloadNames });
     if (networkPolicyNames.size > 0) changes.push({ typeUrl: NETWORK_POLICY_TYPE, names: networkPolicyNames });
     if (calicoNames.size > 0) changes.push({ typeUrl: CALICO_POLICY_TYPE, names: calicoNames });
+    if (tierNames.size > 0) changes.push({ typeUrl: CALICO_TIER_TYPE, names: tierNames });
     return changes;
   }
 

@@ -1,7 +1,7 @@
 // What CNI agents need to enforce NetworkPolicy and Calico policy (proto/ambit/policy/v1): every
 // pod with its addresses, labels, namespace labels and named ports, and every policy with the API
 // server's defaulting applied (policyTypes, Calico types, TCP when no protocol is written).
-import { effectiveCalicoTypes, effectivePolicyTypes, parseCalicoPort, type CalicoEntityRule, type CalicoNetworkPolicy, type CalicoRule, type GlobalNetworkPolicy, type LabelSelector, type Pod, type Resource } from '@ambit/api';
+import { effectiveCalicoTypes, effectivePolicyTypes, parseCalicoPort, type CalicoEntityRule, type CalicoNetworkPolicy, type Tier, type CalicoRule, type GlobalNetworkPolicy, type LabelSelector, type Pod, type Resource } from '@ambit/api';
 import type { ConfigIndex } from './index-state.ts';
 import { ipToBytes } from './ip.ts';
 import { isEnrolled, podIps } from './workloads.ts';
@@ -16,6 +16,10 @@ export function isKubernetesNetworkPolicy(r: Resource): r is K8sNetworkPolicy {
 
 export function isCalicoPolicy(r: Resource): r is CalicoPolicyResource {
   return r.kind === 'GlobalNetworkPolicy' || (r.kind === 'NetworkPolicy' && r.apiVersion === 'projectcalico.org/v3');
+}
+
+export function isCalicoTier(r: Resource): r is Tier {
+  return r.kind === 'Tier';
 }
 
 /** Resource name of a pod in the policy view: its uid, as the proto says (ns/name when the source has none). */
@@ -133,5 +137,14 @@ export function buildCalicoPolicy(p: CalicoPolicyResource): object {
     types: effectiveCalicoTypes(spec),
     ingress: (spec.ingress ?? []).map(calicoRule),
     egress: (spec.egress ?? []).map(calicoRule),
+  };
+}
+
+/** proto ambit.policy.v1.CalicoTier; resource name = the tier's name. */
+export function buildCalicoTier(t: Tier): object {
+  return {
+    name: t.metadata.name,
+    ...(t.spec.order !== undefined ? { order: t.spec.order } : {}),
+    default_action: t.spec.defaultAction ?? 'Deny',
   };
 }

@@ -21,6 +21,7 @@ const SHORT_TYPE_NAMES: Record<string, string> = {
   'type.googleapis.com/ambit.policy.v1.PolicyWorkload': 'pwds',
   'type.googleapis.com/ambit.policy.v1.NetworkPolicy': 'npds',
   'type.googleapis.com/ambit.policy.v1.CalicoPolicy': 'cpds',
+  'type.googleapis.com/ambit.policy.v1.CalicoTier': 'ctds',
 };
 
 export function metricType(typeUrl: string): string {

@@ -130,3 +130,12 @@ export interface PortRange {
   min: number;
   max: number;
 }
+
+export interface CalicoTier {
+  name: string;
+  /** Absent = infinite. */
+  order?: number;
+  _order?: 'order';
+  /** 'Deny' | 'Pass'; '' means Deny. */
+  default_action: string;
+}
