@@ -319,11 +319,23 @@ describe('Calico policy semantics (explain)', () => {
     assert.equal(evaluate({ direction: 'egress', podIp: '10.1.0.1', remoteIp: '10.2.0.1', port: 80, protocol: 'TCP' }).reason, 'egress of x/a: not isolated');
   });
 
+  it('a tier the input does not define comes after every known tier, with defaultAction Deny (fail closed)', () => {
+    run({
+      name: 'unknown tier',
+      tiers: [tier('late', 5_000_000, 'Pass')],
+      calico: [gnp('missing.p', { ...toXa, tier: 'missing', ingress: [{ action: 'Log' }] }), gnp('late.p', { ...toXa, tier: 'late', ingress: [{ action: 'Allow', source: { selector: "pod == 'b'" } }] })],
+      probes: [
+        ['y/b', 'x/a', 80, 'TCP', true, /allowed by late\.p ingress\[0\]/],
+        ['y/c', 'x/a', 80, 'TCP', false, /end of tier missing/],
+      ],
+    });
+  });
+
   it('validation lists every problem and renders nothing', () => {
     const bad = [
       gnp('bad', {
         selector: "pod == 'a' &&",
-        tier: 'nope',
+        tier: 'No_Tier',
         ingress: [{ action: 'Allow', protocol: 'TCP', source: { nets: ['10.0.0.0/33'], selector: 'has(' }, destination: { ports: ['99999', 'x:y'] } }],
       }),
     ];
@@ -333,7 +345,7 @@ describe('Calico policy semantics (explain)', () => {
         assert.ok(err instanceof AmbitError);
         assert.equal(err.code, 'AMBIT_NFT_INVALID_POLICY_INPUT');
         const problems = (err.details as { problems: string[] }).problems;
-        for (const needle of ['tier default: order is pinned', 'tier "nope" is not defined', 'selector "pod == \'a\' &&"', 'source.nets "10.0.0.0/33"', 'source.selector "has("', 'destination.ports "99999"', 'destination.ports "x:y"']) {
+        for (const needle of ['tier default: order is pinned', 'tier "No_Tier" is not a tier name', 'selector "pod == \'a\' &&"', 'source.nets "10.0.0.0/33"', 'source.selector "has("', 'destination.ports "99999"', 'destination.ports "x:y"']) {
           assert.ok(problems.some((p) => p.includes(needle)), `no problem mentions ${needle}: ${problems.join(' | ')}`);
         }
         return true;

@@ -61,6 +61,8 @@ export class PolicyIndex {
     }
     const applied: AppliedTier[] = [];
     for (const [name, list] of byTier) {
+      // A tier not (yet) received: after every known tier, dropping what its policies leave undecided
+      // (fail closed; the policy is not dropped and the other policies still compile).
       const tier = this.tiers.get(name) ?? { name, order: Infinity, defaultAction: 'Deny' as const };
       applied.push({ tier, policies: list.sort(byOrderThenName) });
     }

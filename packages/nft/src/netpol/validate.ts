@@ -52,16 +52,14 @@ function checkPod(pod: PolicyPod, where: string, problems: string[]): void {
 function collect(allPods: PolicyPod[], policies: NetworkPolicy[], calicoPolicies: CalicoPolicy[], tiers: CalicoTier[], problems: string[]): void {
   for (const pod of allPods) checkPod(pod, 'allPods', problems);
   for (const np of policies) kubernetesProblems(np, problems);
-  const tierNames = new Set([DEFAULT_TIER]);
   for (const t of tiers) {
     const name = t.metadata.name;
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) problems.push(`tier "${name}": the name must be a DNS label`);
     if (name === DEFAULT_TIER && t.spec.order !== undefined && t.spec.order !== DEFAULT_TIER_ORDER) problems.push(`tier default: order is pinned to ${DEFAULT_TIER_ORDER}, got ${t.spec.order}`);
     if (t.spec.order !== undefined && !Number.isFinite(t.spec.order)) problems.push(`tier ${name}: order ${t.spec.order} is not a number`);
     if (t.spec.defaultAction !== undefined && t.spec.defaultAction !== 'Deny' && t.spec.defaultAction !== 'Pass') problems.push(`tier ${name}: defaultAction must be Deny or Pass, got ${String(t.spec.defaultAction)}`);
-    tierNames.add(name);
   }
-  for (const p of calicoPolicies) calicoProblems(p, tierNames, problems);
+  for (const p of calicoPolicies) calicoProblems(p, problems);
 }
 
 function kubernetesProblems(np: NetworkPolicy, problems: string[]): void {
@@ -97,10 +95,10 @@ function selectorProblem(where: string, field: string, text: string | undefined,
   if (!r.ok) problems.push(`${where}: ${field} ${JSON.stringify(text)} is not a Calico selector: ${r.message} (at character offset ${r.offset})`);
 }
 
-function calicoProblems(p: CalicoPolicy, tierNames: Set<string>, problems: string[]): void {
+function calicoProblems(p: CalicoPolicy, problems: string[]): void {
   const key = calicoPolicyKey(p);
   const tier = p.spec.tier ?? DEFAULT_TIER;
-  if (!tierNames.has(tier)) problems.push(`calico policy ${key}: tier ${JSON.stringify(tier)} is not defined (pass it in tiers)`);
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(tier)) problems.push(`calico policy ${key}: tier ${JSON.stringify(tier)} is not a tier name`);
   if (p.spec.order !== undefined && !Number.isFinite(p.spec.order)) problems.push(`calico policy ${key}: order ${p.spec.order} is not a number`);
   selectorProblem(`calico policy ${key}`, 'selector', p.spec.selector, problems);
   selectorProblem(`calico policy ${key}`, 'serviceAccountSelector', p.spec.serviceAccountSelector, problems);
