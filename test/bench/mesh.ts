@@ -14,7 +14,7 @@
 // Writes test/bench/out/mesh.md and test/bench/out/mesh.svg (not committed) and prints the section.
 import { spawn } from 'node:child_process';
 import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { REPO } from '../e2e/helpers.ts';
 import { renderMarkdown, renderSvg, type Extra } from './harness/report.ts';
@@ -75,6 +75,7 @@ async function tools(): Promise<string> {
 }
 
 const started = Date.now();
+const loadBefore = loadavg()[0] ?? 0;
 const seconds = number(args.seconds, quick ? 2 : 5);
 const results = await runBench({
   labName: args.name,
@@ -111,7 +112,7 @@ const extra: Extra = {
   command: ['pnpm exec node test/bench/mesh.ts', ...shownArgs].join(' '),
   durationS: (Date.now() - started) / 1000,
   controlPlane,
-  note: args.note,
+  note: `${args.note ? `${args.note} ` : ''}Load average (1 min) ${loadBefore.toFixed(1)} at the start and ${(loadavg()[0] ?? 0).toFixed(1)} at the end of the run on ${cpus().length} cores: above about 1.5, other work shared the machine and absolute figures are low; ratios within the run still compare paths.`,
 };
 const out = `${REPO}test/bench/out`;
 await mkdir(out, { recursive: true });

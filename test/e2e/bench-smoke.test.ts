@@ -23,7 +23,7 @@ test('mesh benchmark smoke: every path moves bytes and requests', { timeout: 90_
   });
   for (const path of PATHS) {
     const moved = results.moved[path];
-    assert.ok(moved.bytes >= 2 * 4 * 1024 * 1024, `${path}: iperf3 moved ${moved.bytes} bytes`);
+    assert.ok(moved.bytes > 0, `${path}: iperf3 moved no bytes`);
     assert.ok(moved.requests > 0, `${path}: no request completed`);
     assert.equal(moved.failed, 0, `${path}: ${moved.failed} requests failed`);
     for (const figure of FIGURES) assert.ok((results.figures[figure][path][0] ?? 0) > 0, `${path} ${figure} measured nothing`);

@@ -28,14 +28,15 @@ const LABELS: Record<FigureId, string> = {
 };
 const SHORT: Record<FigureId, string> = { bulk1: 'bulk x1', bulk8: 'bulk x8', connRate: 'conn/s', rps1: 'req/s c1', rps16: 'req/s c16', rps64: 'req/s c64' };
 
-function fmt(x: number, figure?: FigureId): string {
+function fmt(x: number, figure?: FigureId | 'mb'): string {
   if (!Number.isFinite(x)) return 'n/a';
+  if (figure === 'mb') return x.toFixed(1);
   if (figure?.startsWith('bulk')) return x.toFixed(2);
   if (Math.abs(x) >= 100) return Math.round(x).toLocaleString('en-US');
   return x.toFixed(3);
 }
 
-function cell(values: readonly number[], figure?: FigureId): string {
+function cell(values: readonly number[], figure?: FigureId | 'mb'): string {
   const m = fmt(median(values), figure);
   if (values.length < 2) return m;
   return `${m} (${fmt(Math.min(...values), figure)}–${fmt(Math.max(...values), figure)})`;
@@ -70,7 +71,7 @@ export function renderMarkdown(r: Results, extra: Extra, chartPath: string): str
     `Paths, same pods and payloads: (a) client pod to server pod unmeshed; (b) the same pods in an ambient namespace, through the node-2 ztunnel, HBONE (mTLS HTTP/2 CONNECT) and the node-1 ztunnel; (c) ztunnels plus a waypoint: not built; (d) the unmeshed pods through a haproxy mutual-TLS 1.3 pair (outbound haproxy in the client pod on 127.0.0.1, inbound haproxy in the server pod, ECDSA P-256, one thread each, \`mode tcp\`), the closest C job to a ztunnel pair (no HTTP/2 framing, one TLS connection per client connection, TLS session resumption on).`,
   );
   lines.push(
-    `Origins: haproxy \`http-request return\` (1 KiB body, one thread) and \`iperf3 -s -1\` in the server pod. Load generators run in the client pod: iperf3 ${o.smoke ? '4 MiB' : `-t ${o.seconds}`}, wrk -t1 -c8 -d${o.seconds}s \`Connection: close\`, h2load --h1 -t1 -c 1/16/64 -D ${o.seconds}, latency h2load --h1 -c 4 --rps ${o.latencyRate / 4} -D ${o.latencySeconds} (open loop, ${o.latencyRate} req/s, percentiles from h2load's per-request log). ${o.rounds} interleaved rounds, the path order rotating each round; each cell is the median and (min–max) over rounds.`,
+    `Origins: haproxy \`http-request return\` (1 KiB body, one thread) and \`iperf3 -s -1\` in the server pod. Load generators run in the client pod: iperf3 -t ${o.seconds}, wrk -t1 -c8 -d${o.seconds}s \`Connection: close\`, h2load --h1 -t1 -c 1/16/64 -D ${o.seconds}, latency h2load --h1 -c 4 --rps ${o.latencyRate / 4} -D ${o.latencySeconds} (open loop, ${o.latencyRate} req/s, percentiles from h2load's per-request log). ${o.rounds} interleaved round(s), the path order rotating each round; each cell is the median and (min–max) over rounds.`,
   );
   lines.push(
     o.pin
@@ -95,15 +96,15 @@ export function renderMarkdown(r: Results, extra: Extra, chartPath: string): str
     lines.push(`| CPU-s per 1,000 requests at ${o.latencyRate.toLocaleString('en-US')} req/s (= vCPU per 1,000 req/s), proxy on the ${side} | - | ${cell(r.cost.ztunnel[i]?.cpuPer1000 ?? [])} | not built | ${cell(r.cost.haproxy[i]?.cpuPer1000 ?? [])} | - | ${ratio(s.cpu('ztunnel', i), s.cpu('haproxy', i))} |`);
   });
   sides.forEach((side, i) => {
-    lines.push(`| peak RSS during the ${o.latencyRate.toLocaleString('en-US')} req/s phase, MB, proxy on the ${side} | - | ${cell(r.cost.ztunnel[i]?.peakRssMb ?? [])} | not built | ${cell(r.cost.haproxy[i]?.peakRssMb ?? [])} | - | ${ratio(s.rss('ztunnel', i), s.rss('haproxy', i))} |`);
+    lines.push(`| peak RSS during the ${o.latencyRate.toLocaleString('en-US')} req/s phase, MB, proxy on the ${side} | - | ${cell(r.cost.ztunnel[i]?.peakRssMb ?? [], 'mb')} | not built | ${cell(r.cost.haproxy[i]?.peakRssMb ?? [], 'mb')} | - | ${ratio(s.rss('ztunnel', i), s.rss('haproxy', i))} |`);
   });
   const idle = (name: string): number => r.idle.find((x) => x.name === name)?.rssMb ?? NaN;
   const idleZ = [idle('ztunnel node-2'), idle('ztunnel node-1')];
   const idleH = [idle('haproxy outbound (client pod)'), idle('haproxy inbound (server pod)')];
   sides.forEach((side, i) => {
-    lines.push(`| idle RSS after start, MB, proxy on the ${side} | - | ${fmt(idleZ[i] ?? NaN)} | not built | ${fmt(idleH[i] ?? NaN)} | - | ${ratio(idleZ[i] ?? NaN, idleH[i] ?? NaN)} |`);
+    lines.push(`| idle RSS after start, MB, proxy on the ${side} | - | ${fmt(idleZ[i] ?? NaN, 'mb')} | not built | ${fmt(idleH[i] ?? NaN, 'mb')} | - | ${ratio(idleZ[i] ?? NaN, idleH[i] ?? NaN)} |`);
   });
-  lines.push(`| lifetime peak RSS (VmHWM) at the end of the run, MB, client / server side | - | ${r.lifetimePeakMb.slice(0, 2).map((x) => fmt(x.peakMb)).join(' / ')} | not built | ${r.lifetimePeakMb.slice(2).map((x) => fmt(x.peakMb)).join(' / ')} | - | - |`);
+  lines.push(`| lifetime peak RSS (VmHWM) at the end of the run, MB, client / server side | - | ${r.lifetimePeakMb.slice(0, 2).map((x) => fmt(x.peakMb, 'mb')).join(' / ')} | not built | ${r.lifetimePeakMb.slice(2).map((x) => fmt(x.peakMb, 'mb')).join(' / ')} | - | - |`);
   lines.push('', `![ratio to the direct path, per figure](${chartPath})`, '');
 
   const zCpu = Math.max(s.cpu('ztunnel', 0), s.cpu('ztunnel', 1));
@@ -115,19 +116,19 @@ export function renderMarkdown(r: Results, extra: Extra, chartPath: string): str
     ['bulk, 8 connections >= the haproxy pair', `${ratio(s.fig('bulk8', 'ztunnel'), s.fig('bulk8', 'haproxy'))} of haproxy`, s.fig('bulk8', 'ztunnel') >= s.fig('bulk8', 'haproxy')],
     ['>= 3,000 new connections/s through the ztunnel pair', `${fmt(s.fig('connRate', 'ztunnel'))}/s`, s.fig('connRate', 'ztunnel') >= 3000],
     ['< 0.1 CPU-s per 1,000 requests (each ztunnel)', `${fmt(zCpu)} (busier ztunnel)`, zCpu < 0.1],
-    ['< 60 MB idle RSS per ztunnel', `${idleZ.map((x) => fmt(x)).join(' / ')} MB`, Math.max(...idleZ) < 60],
+    ['< 60 MB idle RSS per ztunnel', `${idleZ.map((x) => fmt(x, 'mb')).join(' / ')} MB`, Math.max(...idleZ) < 60],
   ];
   lines.push('Targets (for the optimisation work):', '', '| target | measured | met |', '|---|---|---|');
   for (const [t, m, ok] of rows) lines.push(`| ${t} | ${m} | ${ok ? 'yes' : '**no**'} |`);
   lines.push('');
   lines.push("Istio's published figures (other hardware, bare metal or large VMs; far targets, not like-for-like):", '', '| figure | Istio ztunnel (Rust) | Ambit ztunnel, this run |', '|---|---|---|');
   lines.push(`| vCPU per 1,000 req/s, one ztunnel (1.24 perf page, HTTP/1.1, 1 KB) | 0.06 | ${fmt(s.cpu('ztunnel', 0))} client side, ${fmt(s.cpu('ztunnel', 1))} server side |`);
-  lines.push(`| memory per ztunnel (1.24 perf page) | 12 MB | ${idleZ.map((x) => fmt(x)).join(' / ')} MB idle |`);
+  lines.push(`| memory per ztunnel (1.24 perf page) | 12 MB | ${idleZ.map((x) => fmt(x, 'mb')).join(' / ')} MB idle |`);
   lines.push(`| latency added by the two ztunnels at 1,000 req/s, p90 / p99 (1.22 perf page) | +0.17 / +0.20 ms | ${signed(s.lat('ztunnel', 'p90') - s.lat('direct', 'p90'))} / ${signed(addedP99)} |`);
   lines.push(`| HBONE throughput, 1 connection, cross-node, 2 workers (ztunnel issue #1174) | 9.3 Gbit/s | ${fmt(s.fig('bulk1', 'ztunnel'), 'bulk1')} Gbit/s |`);
   lines.push('');
   lines.push('Idle RSS of every component after start (MB):', '', '| component | RSS |', '|---|---|');
-  for (const c of r.idle) lines.push(`| ${c.name} | ${fmt(c.rssMb)} |`);
+  for (const c of r.idle) lines.push(`| ${c.name} | ${fmt(c.rssMb, 'mb')} |`);
   lines.push('| waypoint | not built |');
   if (extra.controlPlane.length > 0) {
     lines.push('', 'Control plane and CA, from their own benchmarks, run by the same command after the lab was down:', '');

@@ -18,9 +18,13 @@ export interface Bulk {
   bytes: number;
 }
 
-/** `iperf3 -c` for `seconds` (or a fixed byte count in smoke mode) over `parallel` connections. */
-export async function iperf3(target: Target, options: { seconds: number; parallel: number; bytes?: number; cpu?: number | undefined }): Promise<Bulk> {
-  const length = options.bytes !== undefined ? ['-n', String(options.bytes)] : ['-t', String(options.seconds)];
+/**
+ * `iperf3 -c -t SECONDS -P PARALLEL`. Timed, never `-n BYTES`: through a proxy the client's
+ * end-of-test message can overtake megabytes still buffered in the proxies (HBONE windows are
+ * 4 MiB), so a short byte-counted test may report nothing received.
+ */
+export async function iperf3(target: Target, options: { seconds: number; parallel: number; cpu?: number | undefined }): Promise<Bulk> {
+  const length = ['-t', String(options.seconds)];
   const result = await runIn(target.netns, 'iperf3', ['-c', target.host, '-p', String(target.port), ...length, '-P', String(options.parallel), '-J'], {
     cpu: options.cpu,
     timeoutMs: (options.seconds + 20) * 1000,
