@@ -31,6 +31,7 @@ const SHORT: Record<string, string> = {
   'type.googleapis.com/ambit.policy.v1.PolicyWorkload': 'PWDS',
   'type.googleapis.com/ambit.policy.v1.NetworkPolicy': 'NPDS',
   'type.googleapis.com/ambit.policy.v1.CalicoPolicy': 'CPDS',
+  'type.googleapis.com/ambit.policy.v1.CalicoTier': 'CTDS',
 };
 
 export function syncState(t: TypeStatus): string {

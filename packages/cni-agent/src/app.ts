@@ -16,7 +16,7 @@ import { PluginServer } from './plugin-server.ts';
 import type { Settings } from './settings.ts';
 import { xdsCredentials } from './tls.ts';
 import { NetpolEnforcer } from './netpol.ts';
-import { CALICO_POLICY_TYPE, decodeCalicoPolicy, decodeNetworkPolicy, decodePolicyWorkload, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, type ViewPod } from './view.ts';
+import { CALICO_POLICY_TYPE, CALICO_TIER_TYPE, decodeCalicoPolicy, decodeCalicoTier, decodeNetworkPolicy, decodePolicyWorkload, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, type ViewPod } from './view.ts';
 
 export interface AgentAppOptions {
   settings: Settings;
@@ -106,6 +106,7 @@ export class AgentApp {
     if (netpol !== undefined) {
       this.xds.subscribe({ typeUrl: NETWORK_POLICY_TYPE, decode: decodeNetworkPolicy, onChange: (change) => netpol.setNetworkPolicies(change.state.values()) });
       this.xds.subscribe({ typeUrl: CALICO_POLICY_TYPE, decode: decodeCalicoPolicy, onChange: (change) => netpol.setCalicoPolicies(change.state.values()) });
+      this.xds.subscribe({ typeUrl: CALICO_TIER_TYPE, decode: decodeCalicoTier, onChange: (change) => netpol.setTiers(change.state.values()) });
     }
     this.admin = new AdminServer({
       address: settings.monitoringAddress,

@@ -3,7 +3,7 @@
 // one `nft -f` transaction per change. Changes arriving while a transaction runs are coalesced
 // into the next one; a ruleset equal to the one in the kernel is not loaded again.
 import { errorMessage, type Logger } from '@ambit/core';
-import { applyNetworkPolicies, compileNetworkPolicies, type CompiledNetworkPolicies, type NodePolicyInput, type PolicyPod, type Verdict, type ViewPod } from '@ambit/nft';
+import { applyNetworkPolicies, compileNetworkPolicies, type CalicoTier, type CompiledNetworkPolicies, type NodePolicyInput, type PolicyPod, type Verdict, type ViewPod } from '@ambit/nft';
 import type { CalicoNetworkPolicy, GlobalNetworkPolicy, NetworkPolicy } from '@ambit/api';
 import { agentError, CNI_AGENT_ERROR_CODES } from './errors.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -34,7 +34,7 @@ export interface NetpolDebug {
   generation: number;
   appliedGeneration: number;
   rules: number;
-  policies: { kubernetes: number; calico: number };
+  policies: { kubernetes: number; calico: number; tiers: number };
   pods: { local: number; cluster: number; isolated: number };
   lastApplyMs?: number;
   lastAppliedAt?: string;
@@ -53,6 +53,7 @@ export class NetpolEnforcer {
   private cluster: ViewPod[] = [];
   private policies: NetworkPolicy[] = [];
   private calico: CalicoPolicy[] = [];
+  private tiers: CalicoTier[] = [];
   private local = new Map<string, LocalPod>();
   /** Bumped by every input change; a transaction covers the generation it started from. */
   private generation = 0;
@@ -91,6 +92,11 @@ export class NetpolEnforcer {
 
   setCalicoPolicies(policies: Iterable<CalicoPolicy>): void {
     this.calico = [...policies];
+    this.changed();
+  }
+
+  setTiers(tiers: Iterable<CalicoTier>): void {
+    this.tiers = [...tiers];
     this.changed();
   }
 
@@ -139,7 +145,7 @@ export class NetpolEnforcer {
       generation: this.generation,
       appliedGeneration: this.appliedGeneration,
       rules: this.compiled?.ruleCount ?? 0,
-      policies: { kubernetes: this.policies.length, calico: this.calico.length },
+      policies: { kubernetes: this.policies.length, calico: this.calico.length, tiers: this.tiers.length },
       pods: { local: this.local.size, cluster: this.cluster.length, isolated },
       ...(this.lastApplyMs === undefined ? {} : { lastApplyMs: this.lastApplyMs }),
       ...(this.lastAppliedAt === undefined ? {} : { lastAppliedAt: this.lastAppliedAt }),
@@ -185,7 +191,7 @@ export class NetpolEnforcer {
       if (view === undefined || l.hostVeth === undefined) continue;
       localPods.push({ ...view, ips: [...l.ips], hostVeth: l.hostVeth });
     }
-    return { localPods, allPods: this.cluster, policies: this.policies, calicoPolicies: this.calico } as NodePolicyInput;
+    return { localPods, allPods: this.cluster, policies: this.policies, calicoPolicies: this.calico, tiers: this.tiers };
   }
 
   /** True when the view knows the local pod (so its isolation can be compiled). */

@@ -2,11 +2,12 @@
 // ztunnel uses, so the kernel rules and the ztunnel's inner-port check read one policy.
 import { TYPE_URL } from '@ambit/xds-types';
 
-export { decodePolicyWorkload, decodeNetworkPolicy, decodeCalicoPolicy, ipFromBytes, type ViewPod } from '@ambit/nft';
+export { decodePolicyWorkload, decodeNetworkPolicy, decodeCalicoPolicy, decodeCalicoTier, ipFromBytes, type ViewPod } from '@ambit/nft';
 
 export const POLICY_WORKLOAD_TYPE = TYPE_URL.policyWorkload;
 export const NETWORK_POLICY_TYPE = TYPE_URL.networkPolicy;
 export const CALICO_POLICY_TYPE = TYPE_URL.calicoPolicy;
+export const CALICO_TIER_TYPE = TYPE_URL.calicoTier;
 
 /** Raw bytes of an IP literal, for AddWorkload.addresses. */
 export function ipToBytes(ip: string): Buffer {

@@ -7,5 +7,5 @@ export { renderInpodRouting, planRouting, parseRoutingState, type IpFamily, type
 export { applyInpod, removeInpod, inpodInstalled } from './inpod.ts';
 export { nftInNetns, nftListTable, describeNftError } from './nft.ts';
 export { compileNetworkPolicies, applyNetworkPolicies, NETPOL_TABLE, NETPOL_EGRESS_PRIORITY, NETPOL_INGRESS_PRIORITY, type NodePolicyInput, type CompiledNetworkPolicies, type Verdict, type PolicyPod, type Direction, type PolicyProtocol } from './netpol/index.ts';
-export { decodePolicyWorkload, decodeNetworkPolicy, decodeCalicoPolicy, ipFromBytes, type ViewPod } from './netpol/index.ts';
+export { decodePolicyWorkload, decodeNetworkPolicy, decodeCalicoPolicy, decodeCalicoTier, ipFromBytes, type ViewPod } from './netpol/index.ts';
 export { createPolicyEvaluator, parseNftCounters, readNetpolCounters, HBONE_PORT, type PolicyEvaluator, type PolicyQuery, type CalicoTier, type CalicoPolicy, type CounterValue, type NetpolCounter } from './netpol/index.ts';

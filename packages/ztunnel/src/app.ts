@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { errorMessage, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { decodeMessage, TYPE_URL } from '@ambit/xds-types';
-import { decodeCalicoPolicy, decodeNetworkPolicy, decodePolicyWorkload } from '@ambit/nft';
+import { decodeCalicoPolicy, decodeCalicoTier, decodeNetworkPolicy, decodePolicyWorkload } from '@ambit/nft';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import { PolicyStore, applicablePolicies, evaluate, policyFromResource, type Policy } from '@ambit/authz';
 import { HbonePool } from '@ambit/hbone';
@@ -116,6 +116,7 @@ export class Ztunnel {
     this.xds.subscribe({ typeUrl: TYPE_URL.policyWorkload, decode: decodePolicyWorkload, onChange: (change) => this.networkPolicy.setPods(change.state.values()) });
     this.xds.subscribe({ typeUrl: TYPE_URL.networkPolicy, decode: decodeNetworkPolicy, onChange: (change) => this.networkPolicy.setNetworkPolicies(change.state.values()) });
     this.xds.subscribe({ typeUrl: TYPE_URL.calicoPolicy, decode: decodeCalicoPolicy, onChange: (change) => this.networkPolicy.setCalicoPolicies(change.state.values()) });
+    this.xds.subscribe({ typeUrl: TYPE_URL.calicoTier, decode: decodeCalicoTier, onChange: (change) => this.networkPolicy.setTiers(change.state.values()) });
     this.handoff = new HandoffClient({
       path: settings.handoffSocket,
       logger: logger.child({ scope: 'handoff' }),

@@ -5,7 +5,7 @@
 // policy. A decode throws with the field path when a value is unusable: the xDS client NACKs that
 // resource alone and keeps the last good one.
 import { decodeMessage, type policy } from '@ambit/xds-types';
-import type { CalicoEntityRule, CalicoNetworkPolicy, CalicoPort, CalicoRule, GlobalNetworkPolicy, LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '@ambit/api';
+import type { CalicoEntityRule, CalicoNetworkPolicy, CalicoPort, CalicoRule, GlobalNetworkPolicy, LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, Tier } from '@ambit/api';
 import { formatIp } from './ip.ts';
 import type { PolicyPod, Protocol } from './model.ts';
 
@@ -179,4 +179,20 @@ export function decodeCalicoPolicy(name: string, body: Uint8Array): GlobalNetwor
     return { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: p.name }, spec } as unknown as GlobalNetworkPolicy;
   }
   return { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: p.name, namespace: p.namespace }, spec } as unknown as CalicoNetworkPolicy;
+}
+
+/** ambit.policy.v1.CalicoTier -> projectcalico.org/v3 Tier. */
+export function decodeCalicoTier(name: string, body: Uint8Array): Tier {
+  const t = decodeMessage<policy.CalicoTier>('ambit.policy.v1.CalicoTier', body);
+  if (t.name !== name) throw new Error(`name: ${JSON.stringify(t.name)} differs from the resource name ${JSON.stringify(name)}`);
+  if (t.default_action !== '' && t.default_action !== 'Deny' && t.default_action !== 'Pass') throw new Error(`default_action: ${JSON.stringify(t.default_action)} is not Deny or Pass`);
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'Tier',
+    metadata: { name: t.name },
+    spec: {
+      ...(t._order === 'order' && t.order !== undefined ? { order: t.order } : {}),
+      ...(t.default_action === '' ? {} : { defaultAction: t.default_action }),
+    },
+  } as Tier;
 }
