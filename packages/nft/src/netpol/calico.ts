@@ -77,8 +77,14 @@ export function tieredKubernetesPolicy(np: NetworkPolicy): TieredPolicy {
     namespace: ns,
     source: { k8s: np },
     appliesTo: (pod, direction) => appliesTo(np, pod, direction),
-    rules: (direction) => rulesOf(np, direction).map((k8s, index) => ({ index, action: 'Allow', k8s })),
+    rules: memoRules((direction) => rulesOf(np, direction).map((k8s, index) => ({ index, action: 'Allow' as const, k8s }))),
   };
+}
+
+/** Rules per direction, built on first use (the evaluator asks for them on every query). */
+function memoRules(build: (direction: Direction) => TieredRule[]): (direction: Direction) => TieredRule[] {
+  const cache: Partial<Record<Direction, TieredRule[]>> = {};
+  return (direction) => (cache[direction] ??= build(direction));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,7 +163,7 @@ export function tieredCalicoPolicy(p: CalicoPolicy): TieredPolicy {
       if (p.spec.serviceAccountSelector !== undefined && !serviceAccountSelectorMatches(p.spec.serviceAccountSelector, pod)) return false;
       return true;
     },
-    rules: (direction) => (direction === 'ingress' ? (p.spec.ingress ?? []) : (p.spec.egress ?? [])).map((calico, index) => ({ index, action: calico.action, calico })),
+    rules: memoRules((direction) => (direction === 'ingress' ? (p.spec.ingress ?? []) : (p.spec.egress ?? [])).map((calico, index) => ({ index, action: calico.action, calico }))),
   };
 }
 
