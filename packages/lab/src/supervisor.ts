@@ -160,13 +160,22 @@ export class LabSupervisor {
       },
       { timeoutMs, intervalMs: 10, maxIntervalMs: 100, what: 'the control plane to deliver the change to every node' },
     );
+    // An agent that cannot load the change keeps its previous rules; after a short grace for a
+    // retry to succeed, `apply` says so instead of waiting out the timeout.
+    let failingSince: number | undefined;
+    let failures: string[] = [];
     await waitFor(
       async () => {
         const states = await Promise.all(this.nodes.map((n) => agentNetpol(n)));
-        return states.every((s) => s !== undefined && (!s.enabled || s.dirty === false));
+        failures = states.flatMap((s, i) => (s?.dirty === true && s.lastError !== undefined ? [`${this.nodes[i]?.name ?? '?'}: ${s.lastError}`] : []));
+        failingSince = failures.length === 0 ? undefined : (failingSince ?? Date.now());
+        if (failingSince !== undefined && Date.now() - failingSince > 2000) return 'failed';
+        return states.every((s) => s !== undefined && (!s.enabled || s.dirty === false)) ? 'loaded' : false;
       },
       { timeoutMs, intervalMs: 10, maxIntervalMs: 100, what: 'every node agent to load its NetworkPolicy rules' },
-    );
+    ).then((outcome) => {
+      if (outcome === 'failed') throw new Error(`the change is accepted but not in force: ${failures.join('; ')}`);
+    });
   }
 
   private async watchControlPlane(): Promise<void> {
@@ -230,7 +239,7 @@ export class LabSupervisor {
       // DESIGN.md: apply returns when the control plane has accepted the change.
       if (outcome.problems.length === 0 && this.controlPlaneUp) {
         await waitControlPlaneSynced(this.options.names, 30_000);
-        await this.waitPolicyInKernel(30_000).catch((error: unknown) => this.options.logger.warn({ err: errorMessage(error) }, 'apply: policy not confirmed in every kernel'));
+        await this.waitPolicyInKernel(30_000);
         await this.waitEnrolledAcked(60_000);
       }
       return { status: outcome.problems.length > 0 ? 422 : 200, body: outcome };
