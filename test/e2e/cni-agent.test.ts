@@ -137,6 +137,8 @@ describe('cni-agent end to end', () => {
         ADD_TIMEOUT: '2s',
         ACK_TIMEOUT: '2s',
         LOG_FORMAT: 'json',
+        // This agent runs in the test's own namespace, not a node's: no NetworkPolicy table here.
+        NETWORK_POLICY: 'disabled',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
