@@ -65,7 +65,9 @@ interface Alternative {
 const DIRECTIONS: readonly Direction[] = ['egress', 'ingress'];
 const PASS = `0x${NETPOL_PASS_MARK.toString(16).padStart(8, '0')}`;
 const KEEP = `0x${(~NETPOL_PASS_MARK >>> 0).toString(16).padStart(8, '0')}`;
-export const natural = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
+// One collator for every sort: localeCompare builds one per call, which dominated large compiles.
+const collator = new Intl.Collator('en', { numeric: true });
+export const natural = (a: string, b: string): number => collator.compare(a, b);
 
 class Table {
   readonly sets = new Map<string, SetDef>();
@@ -73,6 +75,8 @@ class Table {
   readonly counters: NetpolCounter[] = [];
   /** Policy chains that can Pass. */
   readonly passing = new Set<string>();
+  /** Sets already made for a selector peer or a HBONE destination list, by identity: equal peers share a set, so select once. */
+  private readonly memo = new Map<string, Array<{ set: string; family: Family }>>();
 
   readonly pods: PolicyPod[];
   readonly localPods: PolicyPod[];
@@ -118,18 +122,30 @@ class Table {
     return name;
   }
 
+  /** The per-family sets of the pods `select` picks, made once per `key` (the selection's identity). */
+  podSets(key: string, prefix: string, id: string, comment: string, select: () => PolicyPod[]): Array<{ set: string; family: Family }> {
+    let sets = this.memo.get(key);
+    if (sets === undefined) {
+      const selected = select();
+      sets = [];
+      for (const family of [4, 6] as const) {
+        const set = this.podSet(prefix, id, family, comment, selected);
+        if (set !== undefined) sets.push({ set, family });
+      }
+      this.memo.set(key, sets);
+    }
+    return sets;
+  }
+
   /**
    * HBONE alternatives: `<daddr in meshed pods (with the TCP named port)> tcp dport 15008`, one per
    * family that has such pods.
    */
   hbone(portName: string | undefined): Alternative[] {
-    const out: Alternative[] = [];
-    for (const family of [4, 6] as const) {
-      const meshed = this.pods.filter((p) => p.meshed === true && (portName === undefined || p.namedPorts.some((n) => n.name === portName && n.protocol === 'TCP')));
-      const set = this.podSet(portName === undefined ? 'meshed' : `meshed_np_${ident(portName)}`, 'tcp', family, portName === undefined ? 'meshed pods (HBONE on TCP 15008)' : `meshed pods with the TCP named port ${portName} (HBONE on TCP 15008)`, meshed);
-      if (set !== undefined) out.push({ text: `${kw(family)} daddr @${set} tcp dport ${HBONE_PORT}`, family });
-    }
-    return out;
+    const prefix = portName === undefined ? 'meshed' : `meshed_np_${ident(portName)}`;
+    const comment = portName === undefined ? 'meshed pods (HBONE on TCP 15008)' : `meshed pods with the TCP named port ${portName} (HBONE on TCP 15008)`;
+    const select = (): PolicyPod[] => this.pods.filter((p) => p.meshed === true && (portName === undefined || p.namedPorts.some((n) => n.name === portName && n.protocol === 'TCP')));
+    return this.podSets(`hbone\u0000${portName ?? ''}`, prefix, 'tcp', comment, select).map(({ set, family }) => ({ text: `${kw(family)} daddr @${set} tcp dport ${HBONE_PORT}`, family }));
   }
 
   /** `NOT (daddr is a meshed pod AND tcp dport 15008)`, per family; [] when no pod is meshed. */
@@ -326,11 +342,10 @@ function peerAlternatives(t: Table, rule: PolicyRule, ns: string, direction: Dir
       out.push({ text, family: cidr.family });
       continue;
     }
-    const selected = t.pods.filter((pod) => selectorPeerSelects(peer, ns, pod));
-    const id = hash8(JSON.stringify(peerIdentity(peer, ns)));
-    for (const family of [4, 6] as const) {
-      const set = t.podSet('pods', id, family, describePeer(peer, ns), selected);
-      if (set !== undefined) out.push({ text: `${kw(family)} ${field} @${set}`, family });
+    const identity = JSON.stringify(peerIdentity(peer, ns));
+    const id = hash8(identity);
+    for (const { set, family } of t.podSets(`peer\u0000${identity}`, 'pods', id, describePeer(peer, ns), () => t.pods.filter((pod) => selectorPeerSelects(peer, ns, pod)))) {
+      out.push({ text: `${kw(family)} ${field} @${set}`, family });
     }
   }
   return out;
@@ -482,16 +497,12 @@ function entityAddresses(t: Table, e: CalicoEntityRule, policyNs: string | undef
   const parts: Alternative[][] = [];
   if (e.nets !== undefined && e.nets.length > 0) parts.push(netAlternatives(t, e.nets, field, false));
   if (e.notNets !== undefined && e.notNets.length > 0) parts.push(netAlternatives(t, e.notNets, field, true));
-  const id = hash8(JSON.stringify([policyNs ?? null, e.selector ?? null, e.namespaceSelector ?? null, e.serviceAccounts ?? null, e.notSelector ?? null]));
+  const identity = JSON.stringify([policyNs ?? null, e.selector ?? null, e.namespaceSelector ?? null, e.serviceAccounts ?? null, e.notSelector ?? null]);
+  const id = hash8(identity);
   const describe = `calico ${[e.selector === undefined ? '' : `selector ${e.selector}`, e.namespaceSelector === undefined ? '' : `namespaceSelector ${e.namespaceSelector}`, e.serviceAccounts === undefined ? '' : `serviceAccounts${e.serviceAccounts.names === undefined ? '' : ` names ${e.serviceAccounts.names.join(',')}`}${e.serviceAccounts.selector === undefined ? '' : ` selector ${e.serviceAccounts.selector}`}`, e.notSelector === undefined ? '' : `notSelector ${e.notSelector}`, policyNs === undefined ? '' : `(policy namespace ${policyNs})`].filter((x) => x !== '').join(' ')}`;
   if (entityNeedsPod(e, policyNs)) {
-    const selected = t.pods.filter((pod) => entitySelectsPod(e, policyNs, pod) && !notSelectorExcludes(e, pod));
-    const alternatives: Alternative[] = [];
-    for (const family of [4, 6] as const) {
-      const set = t.podSet('cal', id, family, quote(describe), selected);
-      if (set !== undefined) alternatives.push({ text: `${kw(family)} ${field} @${set}`, family });
-    }
-    parts.push(alternatives);
+    const sets = t.podSets(`cal\u0000${identity}`, 'cal', id, quote(describe), () => t.pods.filter((pod) => entitySelectsPod(e, policyNs, pod) && !notSelectorExcludes(e, pod)));
+    parts.push(sets.map(({ set, family }) => ({ text: `${kw(family)} ${field} @${set}`, family })));
   } else if (e.notSelector !== undefined) {
     const excluded = t.pods.filter((pod) => notSelectorExcludes(e, pod));
     const alternatives = ([4, 6] as const).map((family) => {
