@@ -4,6 +4,7 @@
 // each path; never a timing, so it cannot flake on a busy machine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from '@ambit/core';
 import { runBench, FIGURES, PATHS } from '../bench/harness/run.ts';
 import { renderMarkdown, renderSvg } from '../bench/harness/report.ts';
 import { labName, leftovers } from './helpers.ts';
@@ -35,5 +36,8 @@ test('mesh benchmark smoke: every path moves bytes and requests', { timeout: 90_
   const markdown = renderMarkdown(results, { machine: 'smoke', command: 'smoke', tools: 'smoke', durationS: 1, controlPlane: [], note: '' }, 'mesh.svg');
   assert.match(markdown, /not built/);
   assert.match(renderSvg(results), /^<svg/);
-  assert.deepEqual(await leftovers(LAB), []);
+  // Everything the run started is gone (processes may need a moment to be reaped after lab down).
+  let left: string[] = [];
+  await waitFor(async () => (left = await leftovers(LAB)).length === 0, { timeoutMs: 5000, what: 'the lab to leave nothing behind' }).catch(() => undefined);
+  assert.deepEqual(left, []);
 });
