@@ -8,34 +8,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { ambit, ambitJson, REPO } from '../e2e/helpers.ts';
+import { BENCH_CLUSTER } from './harness/lab.ts';
 
 const quick = process.argv.includes('--quick');
 const LAB = `bz${process.pid % 10000}`;
 const FIX = `${REPO}test`;
 
-function pods(ns: string): string {
-  return ['client', 'server']
-    .map(
-      (name) => `apiVersion: v1
-kind: Pod
-metadata: { name: ${name}, namespace: ${ns}, labels: { app: ${name} } }
-spec: { nodeName: ${name === 'server' ? 'node-1' : 'node-2'}, containers: [{ name: c, image: ambit/workload, ports: [{ containerPort: 80 }] }] }`,
-    )
-    .join('\n---\n');
-}
-
-const CLUSTER = `apiVersion: v1
-kind: Namespace
-metadata: { name: direct }
----
-apiVersion: v1
-kind: Namespace
-metadata: { name: mesh, labels: { istio.io/dataplane-mode: ambient } }
----
-${pods('direct')}
----
-${pods('mesh')}
-`;
 
 function inPod<T>(ns: string, script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -63,7 +41,7 @@ async function usage(pid: number): Promise<{ cpu: number; rssMb: number }> {
 
 const dir = await mkdtemp(join(tmpdir(), 'ambit-bench-zt-'));
 try {
-  await writeFile(join(dir, 'cluster.yaml'), CLUSTER);
+  await writeFile(join(dir, 'cluster.yaml'), BENCH_CLUSTER);
   const up = await ambit(['lab', 'up', '--name', LAB, '--nodes', '2', '-f', join(dir, 'cluster.yaml')], 300_000);
   if (up.code !== 0) throw new Error(`lab up failed: ${up.stderr}`);
   const status = await ambitJson<{ pods: Array<{ namespace: string; name: string; ip: string }>; components: Array<{ kind: string; node: string | null; pid: number | null }> }>(['lab', 'status', '--name', LAB, '-o', 'json']);

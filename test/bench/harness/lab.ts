@@ -19,7 +19,8 @@ spec: { nodeName: ${name === 'server' ? 'node-1' : 'node-2'}, serviceAccountName
     .join('\n---\n');
 }
 
-const CLUSTER = `apiVersion: v1
+/** The two namespaces and their pods; test/bench/ztunnel.ts uses the same cluster. */
+export const BENCH_CLUSTER = `apiVersion: v1
 kind: Namespace
 metadata: { name: direct }
 ---
@@ -54,7 +55,7 @@ interface Status {
 /** `ambit lab up`; the caller must call `stopLab(name)` in `finally`, also when this throws. */
 export async function startLab(name: string, dir: string): Promise<BenchLab> {
   const file = join(dir, 'cluster.yaml');
-  await writeFile(file, CLUSTER);
+  await writeFile(file, BENCH_CLUSTER);
   const up = await ambit(['lab', 'up', '--name', name, '--nodes', '2', '-f', file], 300_000);
   if (up.code !== 0) throw new Error(`lab up failed (exit ${up.code}): ${up.stderr}`);
   const status = await ambitJson<Status>(['lab', 'status', '--name', name, '-o', 'json']);
