@@ -14,7 +14,6 @@ const quick = process.argv.includes('--quick');
 const LAB = `bz${process.pid % 10000}`;
 const FIX = `${REPO}test`;
 
-
 function inPod<T>(ns: string, script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', `ambit-${LAB}.p.${ns}.client`, process.execPath, script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });

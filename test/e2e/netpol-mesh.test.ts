@@ -162,6 +162,10 @@ describe('NetworkPolicy keeps its ports for meshed pods (HBONE on 15008)', () =>
     const table = async (): Promise<string> => (await commandOutput('ip', ['netns', 'exec', `ambit-${LAB}.node-2`, 'nft', 'list', 'table', 'inet', 'ambit-netpol'])).replace(/packets \d+ bytes \d+/g, 'packets - bytes -');
     const before = await table();
     assert.match(before, /shop\/server-9090/);
+    // lab status shows each node's rule count: the server's node has the policy's rules.
+    const nodes = (await ambitJson<{ nodes: Array<{ name: string; netpolRules: number | null }> }>(['lab', 'status', '--name', LAB, '-o', 'json'])).nodes;
+    const rules = Object.fromEntries(nodes.map((n) => [n.name, n.netpolRules]));
+    assert.ok((rules['node-2'] ?? 0) > (rules['node-1'] ?? 0), `rule counts per node: ${JSON.stringify(rules)}`);
     const bad: Array<[name: string, text: string, problem: RegExp]> = [
       ['unknown-field.yaml', INGRESS_9090.replace('policyTypes:', 'policyTypez:'), /unknown-field\.yaml:6:\d+.*policyTypez/],
       ['bad-cidr.yaml', INGRESS_9090.replace("from: [{ podSelector: { matchLabels: { app: client } } }]", "from: [{ ipBlock: { cidr: 10.0.0.0/33 } }]"), /bad-cidr\.yaml:7:\d+.*10\.0\.0\.0\/33/],
