@@ -153,6 +153,7 @@ export class AgentApp {
     this.xds.ready().then(
       () => {
         this.xdsReady = true;
+        this.netpol?.markSynced();
         this.logger.info({}, 'xDS synced');
       },
       (error: unknown) => this.logger.debug({ err: errorMessage(error) }, 'xDS ready() ended'),

@@ -20,18 +20,40 @@ const denyAll: NetworkPolicy = {
   spec: { podSelector: {}, policyTypes: ['Ingress'] },
 } as NetworkPolicy;
 
-function enforcer(load: (ruleset: string) => Promise<void>): NetpolEnforcer {
-  return new NetpolEnforcer({ logger, metrics: new AgentMetrics(new prom.Registry()), load, retryMs: 5 });
+/** An enforcer whose first view is `pods`, complete from the start. */
+function enforcer(load: (ruleset: string) => Promise<void>, pods: ViewPod[]): NetpolEnforcer {
+  const n = new NetpolEnforcer({ logger, metrics: new AgentMetrics(new prom.Registry()), load, retryMs: 5 });
+  n.setClusterPods(pods);
+  n.markSynced();
+  return n;
 }
+
+test('nothing reaches the kernel before the first complete view (a restarted agent keeps the old table)', async () => {
+  const loads: string[] = [];
+  const n = new NetpolEnforcer({ logger, metrics: new AgentMetrics(new prom.Registry()), load: async (r) => void loads.push(r), retryMs: 5 });
+  n.setLocalPods([{ uid: 'uid-web', namespace: 'shop', name: 'web', ips: ['10.244.1.5'], hostVeth: 'amb0000000001' }]);
+  n.setClusterPods([viewPod('web', '10.244.1.5')]);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.deepEqual(loads, []);
+  assert.equal(n.debug().dirty, true);
+  n.setNetworkPolicies([denyAll]);
+  n.markSynced();
+  await n.settled(2000);
+  assert.equal(loads.length, 1, 'one load, from the complete view');
+  assert.match(loads[0] ?? '', /amb0000000001/);
+  n.stop();
+});
 
 test('changes are coalesced into one load, an unchanged ruleset is not loaded again, settled() waits for the kernel', async () => {
   const loads: string[] = [];
   let release: () => void = () => undefined;
-  const n = enforcer(async (ruleset) => {
-    loads.push(ruleset);
-    await new Promise<void>((resolve) => (release = resolve));
-  });
-  n.setClusterPods([viewPod('web', '10.244.1.5'), viewPod('db', '10.244.1.6')]);
+  const n = enforcer(
+    async (ruleset) => {
+      loads.push(ruleset);
+      await new Promise<void>((resolve) => (release = resolve));
+    },
+    [viewPod('web', '10.244.1.5'), viewPod('db', '10.244.1.6')],
+  );
   const first = n.settled(2000);
   // While the first load runs, three more changes arrive: they become one more load.
   n.setLocalPods([{ uid: 'uid-web', namespace: 'shop', name: 'web', ips: ['10.244.1.5'], hostVeth: 'amb0000000001' }]);
@@ -60,8 +82,7 @@ test('a failed load keeps the previous rules, is retried, and settled() reports 
   const n = enforcer(async (ruleset) => {
     if (fail) throw new Error('nft: Operation not permitted');
     loads.push(ruleset);
-  });
-  n.setClusterPods([viewPod('web', '10.244.1.5')]);
+  }, [viewPod('web', '10.244.1.5')]);
   await assert.rejects(n.settled(60), (e: Error) => /AMBIT_CNI_AGENT_NETPOL_NOT_APPLIED|not in the kernel/.test(`${(e as { code?: string }).code} ${e.message}`) && /Operation not permitted/.test(e.message));
   assert.equal(n.debug().lastError, 'nft: Operation not permitted');
   fail = false;
@@ -72,8 +93,7 @@ test('a failed load keeps the previous rules, is retried, and settled() reports 
 });
 
 test('explain answers from the compiled view: a pod selected by a default-deny policy refuses, others accept', async () => {
-  const n = enforcer(async () => undefined);
-  n.setClusterPods([viewPod('web', '10.244.1.5'), viewPod('db', '10.244.1.6')]);
+  const n = enforcer(async () => undefined, [viewPod('web', '10.244.1.5'), viewPod('db', '10.244.1.6')]);
   n.setNetworkPolicies([denyAll]);
   await n.settled(2000);
   const verdict = n.explain('10.244.1.6', '10.244.1.5', 80, 'TCP');

@@ -29,8 +29,9 @@ export interface NetpolOptions {
 }
 
 export interface NetpolDebug {
-  /** Inputs changed and not yet in the kernel. */
+  /** Inputs changed and not yet in the kernel (always true before the first complete view). */
   dirty: boolean;
+  synced: boolean;
   generation: number;
   appliedGeneration: number;
   rules: number;
@@ -62,6 +63,12 @@ export class NetpolEnforcer {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
+  /**
+   * Nothing is loaded before the first complete view: a restarted agent would otherwise replace
+   * the kernel's good table with one compiled from no policies, opening every pod until xDS
+   * delivers them.
+   */
+  private synced = false;
   private loaded = '';
   private compiled: CompiledNetworkPolicies | undefined;
   private lastApplyMs: number | undefined;
@@ -139,9 +146,11 @@ export class NetpolEnforcer {
   }
 
   debug(): NetpolDebug {
+    // dirty until synced: `lab apply` must not take a starting agent's empty view for the kernel's.
     const isolated = this.compiled === undefined ? 0 : new Set(this.compiled.counters.filter((c) => c.policy === 'default-deny').map((c) => c.pod)).size;
     return {
-      dirty: this.appliedGeneration < this.generation,
+      dirty: !this.synced || this.appliedGeneration < this.generation,
+      synced: this.synced,
       generation: this.generation,
       appliedGeneration: this.appliedGeneration,
       rules: this.compiled?.ruleCount ?? 0,
@@ -168,6 +177,12 @@ export class NetpolEnforcer {
       out.push({ pod, direction, policy, packets });
     }
     return out;
+  }
+
+  /** The first response of every policy type has arrived: loads may start. */
+  markSynced(): void {
+    this.synced = true;
+    this.kick();
   }
 
   stop(): void {
@@ -200,7 +215,7 @@ export class NetpolEnforcer {
   }
 
   private kick(): void {
-    if (this.running || this.stopped || this.retryTimer !== undefined) return;
+    if (this.running || this.stopped || !this.synced || this.retryTimer !== undefined) return;
     this.running = true;
     void this.run().finally(() => {
       this.running = false;
