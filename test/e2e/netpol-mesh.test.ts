@@ -189,4 +189,26 @@ spec:
     assert.equal(await table(), before, 'the kernel still has exactly the last good rules');
     await run('delete', 'ingress.yaml', INGRESS_9090);
   });
+
+  test('a restarted CNI agent never opens the node: the denied flow stays refused through the restart', async () => {
+    await run('apply', 'ingress.yaml', INGRESS_9090);
+    type Components = { components: Array<{ kind: string; node: string | null; pid: number | null; ready: boolean }> };
+    const agentOf = async (): Promise<{ pid: number | null; ready: boolean } | undefined> =>
+      (await ambitJson<Components>(['lab', 'status', '--name', LAB, '-o', 'json'])).components.find((c) => c.kind === 'cni-agent' && c.node === 'node-2');
+    const before = await agentOf();
+    assert.ok(before?.pid);
+    process.kill(before.pid, 'SIGKILL');
+    const observed: boolean[] = [];
+    await waitFor(
+      async () => {
+        observed.push((await probe('client', 'server', 8080)).connected);
+        const now = await agentOf();
+        return now?.ready === true && now.pid !== before.pid;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: 'the CNI agent of node-2 to be restarted' },
+    );
+    assert.ok(observed.length > 0 && observed.every((c) => !c), `8080 refused while the agent restarted (${observed.length} probes): ${JSON.stringify(observed)}`);
+    await expectPorts('after the restart', [['client', 'server', 9090, true], ['client', 'server', 8080, false]]);
+    await run('delete', 'ingress.yaml', INGRESS_9090);
+  });
 });
