@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseResources } from '@ambit/api';
 import { labApply, labDown, labStatus, labUp, type PodStatusEntry, type ProbeResult, type ProbeSpec } from '@ambit/lab';
-import { REPO, labName, leftovers } from '../helpers.ts';
+import { REPO, ambitJson, labName, leftovers } from '../helpers.ts';
 import { CASES, namespaceDoc, podDoc, type CaseEnv, type NetpolCase } from './cases.ts';
 import { PODS, PORT_PROTOCOLS, Reachability, diffCells, formatGrid, ppKey, type PortProtocol } from './truth-table.ts';
 
@@ -228,6 +228,33 @@ describe('NetworkPolicy conformance in an ambit lab (x/y/z, 2 nodes, TCP/UDP 80/
       }
     });
   }
+
+  test('`ambit lab probe --matrix` (the CLI users run) shows the same tables for a case', async () => {
+    const c = CASES.find((x) => x.name === 'default-deny-ingress');
+    const step = c?.steps[0];
+    assert.ok(c && step?.apply, 'the default-deny-ingress case exists');
+    const env: CaseEnv = { ip: (pod) => pods.get(pod)?.ip ?? '0.0.0.0' };
+    const file = await yamlFile(step.apply(env));
+    await labApply(LAB, [file], 'apply');
+    try {
+      for (const pp of [{ port: 80, protocol: 'TCP' }, { port: 81, protocol: 'UDP' }] as const) {
+        const expected = new Reachability();
+        step.expect(expected, pp);
+        let diffs: ReturnType<typeof diffCells> = [];
+        let observed = new Reachability();
+        for (let attempt = 0; attempt < RETRIES; attempt++) {
+          const cli = await ambitJson<{ matrix: Record<string, Record<string, boolean>> }>(['lab', 'probe', '--name', LAB, '--matrix', '--port', String(pp.port), '--protocol', pp.protocol, '--namespaces', 'x,y,z', '--timeout', `${PROBE_TIMEOUT_MS}ms`, '-o', 'json']);
+          observed = new Reachability();
+          for (const from of PODS) for (const to of PODS) if (from !== to) observed.set(from, to, cli.matrix[from]?.[to] ?? false);
+          diffs = diffCells(expected, observed);
+          if (diffs.length === 0) break;
+        }
+        assert.deepEqual(diffs, [], formatGrid(`CLI matrix ${ppKey(pp)}`, expected, observed));
+      }
+    } finally {
+      await labApply(LAB, [file], 'delete');
+    }
+  });
 
   test('suite time', (t) => {
     t.diagnostic(`all cases: ${Math.round((performance.now() - suiteStart) / 1000)} s`);
