@@ -27,7 +27,7 @@ function authorize(ctx: ProxyContext, destination: Workload, attributes: Connect
 
 /** Opens the connection to the app as the client: transparent source address, ztunnel mark. */
 function connectToApp(pod: PodInfo, ip: string, port: number, clientIp: string): Promise<Socket> {
-  return connectInNetns({ netns: pod.netnsPath, host: ip, port, localAddress: clientIp, transparent: true, mark: ZTUNNEL_MARK, timeoutMs: 5000 });
+  return connectInNetns({ netns: pod.netnsPath, host: ip, port, localAddress: clientIp, transparent: true, mark: ZTUNNEL_MARK, timeoutMs: 5000 }).then((socket) => socket.setNoDelay(true));
 }
 
 interface PendingRecord {

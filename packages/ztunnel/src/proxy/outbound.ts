@@ -123,7 +123,7 @@ export function handleOutbound(ctx: ProxyContext, pod: PodInfo, app: Socket): vo
           timeoutMs: 10_000,
         });
       } else {
-        upstream = await connectInNetns({ netns: pod.netnsPath, host: route.address, port: route.port, mark: ZTUNNEL_MARK, timeoutMs: 10_000 });
+        upstream = (await connectInNetns({ netns: pod.netnsPath, host: route.address, port: route.port, mark: ZTUNNEL_MARK, timeoutMs: 10_000 })).setNoDelay(true);
       }
       relay(app, upstream, (result) => {
         record.close(result.bytesAToB, result.bytesBToA, result.error ? { message: errorMessage(result.error), flags: '-' } : undefined);

@@ -47,11 +47,11 @@ export class PodProxy {
       const netns = pod.netnsPath;
       this.outbound = await listenInNetns(
         { netns, bind: { address: '0.0.0.0', port: OUTBOUND_PORT }, mark: ZTUNNEL_MARK, reuseAddress: true },
-        createServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => handleOutbound(ctx, pod, socket)),
+        createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (socket) => handleOutbound(ctx, pod, socket)),
       );
       this.plaintext = await listenInNetns(
         { netns, bind: { address: '0.0.0.0', port: INBOUND_PLAIN_PORT }, mark: ZTUNNEL_MARK, reuseAddress: true },
-        createServer({ allowHalfOpen: true }, (socket) => handlePlaintextInbound(ctx, pod, socket)),
+        createServer({ allowHalfOpen: true, noDelay: true }, (socket) => handlePlaintextInbound(ctx, pod, socket)),
       );
       this.hbone = createHboneServer({ credentials, ...hboneHandlers(ctx, pod), logger: ctx.logger.child({ pod: `${pod.namespace}/${pod.name}` }) });
       const fd = openSocketInNetns({ netns, type: 'tcp', bind: { address: '0.0.0.0', port: HBONE_PORT }, listen: 511, mark: ZTUNNEL_MARK, reuseAddress: true });
