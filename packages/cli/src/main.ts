@@ -9,6 +9,7 @@ import { analyzeCommand } from './analyze-command.ts';
 import { proxyStatusCommand } from './proxy-status-command.ts';
 import { ztunnelConfigCommand } from './ztunnel-config-command.ts';
 import { experimentalCommand } from './netpol-command.ts';
+import { waypointCommand } from './waypoint-command.ts';
 import { EXIT, UsageError } from './exit-codes.ts';
 
 const USAGE = `usage: ambit <command>
@@ -18,7 +19,8 @@ const USAGE = `usage: ambit <command>
   analyze  validate YAML and warn about policies that will not do what they say (-f DIR, --lab N)
   proxy-status  each client of the control plane and its sync state (--lab N)
   ztunnel-config workloads|services|policies|certificates|connections  what each ztunnel holds (--lab N, --node N)
-  x netpol explain --from NS/POD --to NS/POD --port P  which NetworkPolicy or Calico rule decides a connection (--lab N)`;
+  x netpol explain --from NS/POD --to NS/POD --port P  which NetworkPolicy or Calico rule decides a connection (--lab N)
+  waypoint generate [-n NS] [--for service|workload|all|none]  the Gateway that declares a waypoint`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -37,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return ztunnelConfigCommand(rest);
     case 'x':
       return experimentalCommand(rest);
+    case 'waypoint':
+      return waypointCommand(rest);
     case undefined:
     case '-h':
     case '--help':
