@@ -6,7 +6,6 @@ import * as grpc from '@grpc/grpc-js';
 import { errorMessage, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import * as prom from 'prom-client';
-import { readNetpolCounters } from '@ambit/nft';
 import { AdminServer } from './admin.ts';
 import { CniAgent, type InpodRules } from './agent.ts';
 import { HandoffServer } from './handoff-server.ts';
@@ -50,15 +49,7 @@ export class AgentApp {
     this.logger = logger;
     this.registry = options.registry ?? new prom.Registry();
     const metrics = new AgentMetrics(this.registry);
-    const netpol = settings.networkPolicy
-      ? new NetpolEnforcer({
-          logger,
-          metrics,
-          ...(options.netpolLoad === undefined
-            ? { readCounters: async () => new Map([...(await readNetpolCounters(`/proc/${process.pid}/ns/net`))].map(([name, v]) => [name, v.packets])) }
-            : { load: options.netpolLoad }),
-        })
-      : undefined;
+    const netpol = settings.networkPolicy ? new NetpolEnforcer({ logger, metrics, ...(options.netpolLoad === undefined ? {} : { load: options.netpolLoad }) }) : undefined;
     this.netpol = netpol;
     if (netpol !== undefined) metrics.dropsSource = () => netpol.drops();
     this.handoff = new HandoffServer({ path: settings.handoffSocket, logger, ackTimeoutMs: settings.ackTimeoutMs });

@@ -3,7 +3,7 @@
 // one `nft -f` transaction per change. Changes arriving while a transaction runs are coalesced
 // into the next one; a ruleset equal to the one in the kernel is not loaded again.
 import { errorMessage, type Logger } from '@ambit/core';
-import { applyNetworkPolicies, compileNetworkPolicies, type CalicoTier, type CompiledNetworkPolicies, type NodePolicyInput, type PolicyPod, type Verdict, type ViewPod } from '@ambit/nft';
+import { applyNetworkPolicies, compileNetworkPolicies, readNetpolCounters, type CalicoTier, type CompiledNetworkPolicies, type NodePolicyInput, type PolicyPod, type Verdict, type ViewPod } from '@ambit/nft';
 import type { CalicoNetworkPolicy, GlobalNetworkPolicy, NetworkPolicy } from '@ambit/api';
 import { agentError, CNI_AGENT_ERROR_CODES } from './errors.ts';
 import type { AgentMetrics } from './metrics.ts';
@@ -22,7 +22,10 @@ export interface NetpolOptions {
   metrics: AgentMetrics;
   /** Loads a ruleset into the node's kernel (default: applyNetworkPolicies in this process's netns). */
   load?: (ruleset: string) => Promise<void>;
-  /** Reads the drop counters of the table: counter name -> packets (default: none). */
+  /**
+   * Reads the drop counters of the table: counter name -> packets. Default: the table in this
+   * process's netns, unless `load` is injected (then there is no kernel table to read).
+   */
   readCounters?: () => Promise<Map<string, number>>;
   /** Failed loads are retried after this long (doubling to 30 s). Default 200. */
   retryMs?: number;
@@ -82,8 +85,11 @@ export class NetpolEnforcer {
   constructor(options: NetpolOptions) {
     this.logger = options.logger.child({ scope: 'netpol' });
     this.metrics = options.metrics;
-    this.load = options.load ?? ((ruleset) => applyNetworkPolicies(`/proc/${process.pid}/ns/net`, ruleset));
-    this.readCounters = options.readCounters;
+    // The agent runs in the node's network namespace: the table lives in its own.
+    const ownNetns = `/proc/${process.pid}/ns/net`;
+    this.load = options.load ?? ((ruleset) => applyNetworkPolicies(ownNetns, ruleset));
+    this.readCounters =
+      options.readCounters ?? (options.load === undefined ? async () => new Map([...(await readNetpolCounters(ownNetns))].map(([name, v]) => [name, v.packets])) : undefined);
     this.retryMs = options.retryMs ?? 200;
   }
 
@@ -168,7 +174,7 @@ export class NetpolEnforcer {
     const out: Array<{ pod: string; direction: string; policy: string; packets: number }> = [];
     const totals = new Map<string, number>();
     for (const [name, labels] of this.counterLabels) {
-      const key = `${labels.pod}\u0000${labels.direction}\u0000${labels.policy}`;
+      const key = dropKey(labels);
       totals.set(key, (totals.get(key) ?? 0) + (now.get(name) ?? 0));
     }
     for (const [key, carried] of this.carried) totals.set(key, (totals.get(key) ?? 0) + carried);
@@ -272,10 +278,15 @@ export class NetpolEnforcer {
     for (const [name, packets] of before) {
       const labels = this.counterLabels.get(name);
       if (labels === undefined || packets === 0) continue;
-      const key = `${labels.pod}\u0000${labels.direction}\u0000${labels.policy}`;
+      const key = dropKey(labels);
       this.carried.set(key, (this.carried.get(key) ?? 0) + packets);
     }
   }
+}
+
+/** One metric series: pod, direction and policy joined (split back in drops()). */
+function dropKey(labels: { pod: string; direction: string; policy: string }): string {
+  return `${labels.pod}\u0000${labels.direction}\u0000${labels.policy}`;
 }
 
 function sameLocal(a: Map<string, LocalPod>, b: Map<string, LocalPod>): boolean {
