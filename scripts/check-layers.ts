@@ -8,7 +8,7 @@ const LAYER: Record<string, number> = {
   'xds-types': 1, netns: 1,
   spiffe: 2, api: 2, workload: 2, 'xds-client': 2,
   authz: 3, hbone: 3, nft: 3, cni: 3,
-  lab: 4,
+  lab: 4, identity: 4,
   'control-plane': 5, ztunnel: 5, waypoint: 5, 'cni-agent': 5, cli: 5,
 };
 const APPS = new Set(['control-plane', 'ztunnel', 'waypoint', 'cni-agent', 'cli']);

@@ -37,3 +37,5 @@ export type * as ca from './types/ca.ts';
 export type * as discovery from './types/discovery.ts';
 export type * as handoff from './types/handoff.ts';
 export type * as policy from './types/policy.ts';
+export type * as envoy from './types/envoy.ts';
+export { ENVOY_TYPE, ENVOY_FILTER, HBONE_ENDPOINT_METADATA } from './types/envoy.ts';

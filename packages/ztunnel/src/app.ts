@@ -15,7 +15,7 @@ import { HbonePool } from '@ambit/hbone';
 import { istioIdentity, TrustBundle } from '@ambit/spiffe';
 import { addressFromProto, type AddressEntry } from './state/convert.ts';
 import { ProxyState } from './state/store.ts';
-import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials } from './identity/index.ts';
+import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials } from '@ambit/identity';
 import { HandoffClient, type HandoffPod } from './handoff/index.ts';
 import { TcpMetrics } from './proxy/metrics.ts';
 import { LiveConnections } from './proxy/live-connections.ts';

@@ -64,3 +64,8 @@ export interface Status {
   message: string;
   details: Any[];
 }
+
+/** google.protobuf.BoolValue. */
+export interface BoolValue {
+  value: boolean;
+}

@@ -4,7 +4,7 @@ import type { Logger } from '@ambit/core';
 import type { PolicyStore } from '@ambit/authz';
 import type { HbonePool } from '@ambit/hbone';
 import type { ProxyState } from '../state/store.ts';
-import type { CertificateManager, MeshTrust } from '../identity/index.ts';
+import type { CertificateManager, MeshTrust } from '@ambit/identity';
 import type { TcpMetrics } from './metrics.ts';
 import type { LiveConnections } from './live-connections.ts';
 import type { NetworkPolicyGuard } from './network-policy.ts';

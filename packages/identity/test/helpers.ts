@@ -2,7 +2,7 @@
 // logger, and fake CA clients whose answers the test controls.
 import type { LogFields, Logger } from '@ambit/core';
 import { TrustBundle } from '@ambit/spiffe';
-import type { Timers, WorkloadCertificate } from '../src/identity/index.ts';
+import type { Timers, WorkloadCertificate } from '../src/index.ts';
 
 export const TD = 'cluster.local';
 export const ZTUNNEL = `spiffe://${TD}/ns/istio-system/sa/ztunnel`;

@@ -9,8 +9,8 @@ import * as grpc from '@grpc/grpc-js';
 import { AmbitError } from '@ambit/core';
 import { CertificateAuthority, exportPrivateKeyPem, generateKeyPair, inspectCsr, istioIdentity, verifyPeerChain } from '@ambit/spiffe';
 import { loadCaServiceDefinition, type ca, type Init } from '@ambit/xds-types';
-import { CaClient, CaError, caChannelCredentials, CertificateManager, type CaClientOptions } from '../src/identity/index.ts';
-import { DB, RecordingLogger, TD, WEB, ZTUNNEL } from './identity-helpers.ts';
+import { CaClient, CaError, caChannelCredentials, CertificateManager, type CaClientOptions } from '../src/index.ts';
+import { DB, RecordingLogger, TD, WEB, ZTUNNEL } from './helpers.ts';
 
 const TOKEN = 'node-1-secret-token-0123456789';
 const ISTIOD = istioIdentity(TD, 'istio-system', 'istiod');

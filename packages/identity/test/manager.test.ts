@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { AmbitError } from '@ambit/core';
-import { CertificateManager, type CertificateManagerOptions, type WorkloadCertificate } from '../src/identity/index.ts';
-import { DB, FakeClock, HOUR, ManualClient, RecordingLogger, WEB, fakeCert, settle } from './identity-helpers.ts';
+import { CertificateManager, type CertificateManagerOptions, type WorkloadCertificate } from '../src/index.ts';
+import { DB, FakeClock, HOUR, ManualClient, RecordingLogger, WEB, fakeCert, settle } from './helpers.ts';
 
 const DAY = 24 * HOUR;
 
