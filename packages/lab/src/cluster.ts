@@ -3,6 +3,7 @@
 // `reconcile` makes the running lab match, the way Kubernetes controllers, kubelet and kube-proxy
 // together would.
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { chmodSync } from 'node:fs';
 import {
@@ -12,6 +13,8 @@ import {
   selectorMatches,
   resolveContainerPort,
   isAmbientEnrolled,
+  DEFAULT_TRUST_DOMAIN,
+  type Gateway,
   type Resource,
   type Pod,
   type Service,
@@ -28,14 +31,28 @@ import { renderHostsFile, dnsmasqCommand } from './dns.ts';
 import { nftApply } from './exec.ts';
 import { buildConflist, CNI_BIN_DIRS } from './cni-config.ts';
 import { ConfigWriter } from './config-writer.ts';
+import { CONTROL_PLANE_IP } from './addresses.ts';
+import { rootCertPath } from './node-components.ts';
+import {
+  WAYPOINT_PORTS,
+  isWaypointGateway,
+  ownerReferences,
+  unclaimedGatewayStatus,
+  waypointGatewayStatus,
+  waypointObjects,
+  type GatewayStatus,
+  type WaypointSettings,
+} from './waypoint-deployments.ts';
 import type { LabNames } from './names.ts';
 import type { LabNode } from './topology.ts';
-import type { LabStatus, PodStatusEntry } from './status.ts';
+import type { GatewayStatusEntry, LabStatus, NamespaceStatusEntry, PodStatusEntry } from './status.ts';
 
 export const DNS_POD = { namespace: 'kube-system', name: 'dns' };
 export const SYSTEM_NAMESPACES = ['default', 'kube-system'];
 const POD_READY_TIMEOUT_MS = 120_000;
 const CREATE_CONCURRENCY = 8;
+/** The waypoint app is started as a process, never imported. */
+const WAYPOINT_MAIN = fileURLToPath(new URL('../../waypoint/src/main.ts', import.meta.url));
 
 export interface ScheduledPod {
   namespace: string;
@@ -56,6 +73,8 @@ interface ServiceRecord {
 
 export class LabCluster {
   private readonly desired = new Map<string, Resource>();
+  /** Objects the lab's controllers make from desired ones (a waypoint Gateway's Deployment, ...), by key, with their owner. */
+  private derived = new Map<string, { resource: Resource; owner: Gateway }>();
   private readonly pods = new Map<string, PodRuntime>();
   private readonly services = new Map<string, ServiceRecord>();
   private readonly serviceIps = new ServiceIpAllocator();
@@ -180,14 +199,44 @@ export class LabCluster {
   /** Desired pods: explicit Pods plus the replicas of each Deployment (`<deployment>-<n>`). */
   private desiredPods(): Map<string, { resource: Pod; owner: string | undefined }> {
     const want = new Map<string, { resource: Pod; owner: string | undefined }>();
-    for (const r of this.desired.values()) {
+    for (const r of this.resources().values()) {
       if (r.kind === 'Pod') want.set(`${r.metadata.namespace}/${r.metadata.name}`, { resource: r, owner: undefined });
       if (r.kind === 'Deployment') for (const pod of deploymentPods(r)) want.set(`${pod.metadata.namespace}/${pod.metadata.name}`, { resource: pod, owner: resourceKey(r) });
     }
     return want;
   }
 
+  /**
+   * What users applied plus what the lab's controllers derive from it. A derived object wins over
+   * a user's object of the same key, as the controller would overwrite it.
+   */
+  private resources(): Map<string, Resource> {
+    const all = new Map(this.desired);
+    for (const [key, d] of this.derived) all.set(key, d.resource);
+    return all;
+  }
+
+  /** istiod's gateway deployment controller: a ServiceAccount, Service and Deployment per waypoint Gateway. */
+  private syncDerived(): void {
+    const settings: WaypointSettings = {
+      main: WAYPOINT_MAIN,
+      nodeExecutable: process.execPath,
+      xdsAddress: `${CONTROL_PLANE_IP}:15012`,
+      rootCa: rootCertPath(this.names),
+      // The control plane gets the supervisor's environment, so both read the same setting.
+      trustDomain: process.env['TRUST_DOMAIN'] || DEFAULT_TRUST_DOMAIN,
+    };
+    const derived = new Map<string, { resource: Resource; owner: Gateway }>();
+    for (const r of this.desired.values()) {
+      if (!isWaypointGateway(r)) continue;
+      const objects = waypointObjects(r, settings);
+      for (const resource of [objects.serviceAccount, objects.service, objects.deployment]) derived.set(resourceKey(resource), { resource, owner: r });
+    }
+    this.derived = derived;
+  }
+
   private async reconcile(): Promise<void> {
+    this.syncDerived();
     const want = this.desiredPods();
     const removals: PodRuntime[] = [];
     for (const [key, pod] of this.pods) {
@@ -206,6 +255,7 @@ export class LabCluster {
     for (const [key, target] of want) {
       if (this.pods.has(key)) continue;
       const node = this.schedule(target.resource);
+      const waypoint = target.owner !== undefined && this.derived.has(target.owner);
       const pod = new PodRuntime({
         resource: target.resource,
         owner: target.owner,
@@ -215,6 +265,14 @@ export class LabCluster {
         logDir: this.names.logDir,
         logger: this.logger.child({ pod: key }),
         onChange: () => this.scheduleDataPlaneUpdate(),
+        ...(waypoint
+          ? {
+              // The lab's stand-in for a projected token: the credential of the node the pod runs on (ADR 0007).
+              env: { TOKEN_FILE: join(this.names.credentialsDir, `${node.name}.token`) },
+              // istiod's waypoint Deployment has this readinessProbe.
+              readinessProbe: { port: WAYPOINT_PORTS.status, path: '/healthz/ready' },
+            }
+          : {}),
       });
       this.pods.set(key, pod);
       creations.push(pod);
@@ -273,7 +331,7 @@ export class LabCluster {
   /** Keeps Service records (and their ClusterIPs) in step with the desired Services. */
   private syncServices(): void {
     const wanted = new Set<string>();
-    for (const r of this.desired.values()) {
+    for (const r of this.resources().values()) {
       if (r.kind !== 'Service') continue;
       const key = `${r.metadata.namespace}/${r.metadata.name}`;
       wanted.add(key);
@@ -375,19 +433,43 @@ export class LabCluster {
   /** Writes what users applied plus runtime state back as Kubernetes objects with status. */
   private async writeConfig(): Promise<void> {
     const documents: Array<{ name: string; object: Record<string, unknown> }> = [];
-    for (const r of this.desired.values()) {
+    for (const [key, r] of this.resources()) {
       if (r.kind === 'Pod' || r.kind === 'Service') continue;
-      documents.push({ name: resourceKey(r), object: this.config.toObject(r) });
+      const object = this.withOwner(key, this.config.toObject(r));
+      if (r.kind === 'Gateway') object['status'] = this.gatewayStatus(r);
+      documents.push({ name: key, object });
     }
     for (const pod of this.pods.values()) documents.push({ name: `Pod/${pod.key}`, object: this.config.podObject(pod) });
     for (const [key, record] of this.services) {
-      documents.push({ name: `Service/${key}`, object: this.config.serviceObject(record.resource, record.clusterIP) });
+      documents.push({ name: `Service/${key}`, object: this.withOwner(`Service/${key}`, this.config.serviceObject(record.resource, record.clusterIP)) });
       documents.push({ name: `EndpointSlice/${key}`, object: this.config.endpointSliceObject(record.resource, this.endpointsOf(record)) });
     }
     await this.config.write(documents);
   }
 
-  status(): Omit<LabStatus, 'components' | 'name'> & { dns: { pid: number | null; ready: boolean; node: string | null } } {
+  /** Derived objects carry ownerReferences to their Gateway, as the controller sets them. */
+  private withOwner(key: string, object: Record<string, unknown>): Record<string, unknown> {
+    const owner = this.derived.get(key)?.owner;
+    if (!owner) return object;
+    return { ...object, metadata: { ...(object['metadata'] as Record<string, unknown>), ownerReferences: ownerReferences(owner) } };
+  }
+
+  /** The pods of a waypoint Gateway's Deployment. */
+  private gatewayPods(gw: Gateway): PodRuntime[] {
+    const deployment = `Deployment/${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`;
+    return [...this.pods.values()].filter((p) => p.owner === deployment && this.derived.has(deployment));
+  }
+
+  private gatewayStatus(gw: Gateway): GatewayStatus {
+    if (!isWaypointGateway(gw)) return unclaimedGatewayStatus();
+    const service = this.services.get(`${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`);
+    return waypointGatewayStatus(gw, { clusterIP: service?.clusterIP, ready: this.gatewayPods(gw).some((p) => p.ready) });
+  }
+
+  status(): Omit<LabStatus, 'components' | 'name'> & {
+    dns: { pid: number | null; ready: boolean; node: string | null };
+    waypoints: Array<{ namespace: string; name: string; node: string; pid: number | null; ready: boolean }>;
+  } {
     const pods: PodStatusEntry[] = [...this.pods.values()]
       .sort((a, b) => a.key.localeCompare(b.key))
       .map((p) => ({
@@ -399,6 +481,7 @@ export class LabCluster {
         enrolled: isEnrolled(p.resource, this.namespaceResource(p.namespace)),
         netns: p.netns,
         owner: p.owner ?? null,
+        labels: { ...p.resource.metadata.labels },
         ports: p.ports.map((port) => ({ name: port.name ?? null, port: port.port, protocol: port.protocol })),
       }));
     const services = [...this.services.entries()]
@@ -410,11 +493,36 @@ export class LabCluster {
         ports: (record.resource.spec.ports ?? []).map((p) => ({ name: p.name ?? null, port: p.port, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port })),
         endpoints: this.endpointsOf(record).map((e) => e.pod.ip ?? ''),
       }));
+    const gateways: GatewayStatusEntry[] = [];
+    const waypoints: Array<{ namespace: string; name: string; node: string; pid: number | null; ready: boolean }> = [];
+    for (const r of [...this.desired.values()].sort((a, b) => resourceKey(a).localeCompare(resourceKey(b)))) {
+      if (r.kind !== 'Gateway') continue;
+      const status = this.gatewayStatus(r);
+      gateways.push({
+        namespace: r.metadata.namespace ?? 'default',
+        name: r.metadata.name,
+        class: r.spec.gatewayClassName,
+        trafficType: r.metadata.labels['istio.io/waypoint-for'] ?? 'service',
+        revision: r.metadata.labels['istio.io/rev'] ?? 'default',
+        programmed: status.conditions.some((c) => c.type === 'Programmed' && c.status === 'True'),
+        conditions: status.conditions,
+        addresses: status.addresses,
+      });
+      if (isWaypointGateway(r)) {
+        for (const p of this.gatewayPods(r)) waypoints.push({ namespace: p.namespace, name: p.name, node: p.node.name, pid: p.pids[0] ?? null, ready: p.ready });
+      }
+    }
+    const namespaces: NamespaceStatusEntry[] = [...this.desired.values()]
+      .flatMap((r) => (r.kind === 'Namespace' ? [{ name: r.metadata.name, labels: { ...r.metadata.labels }, annotations: { ...r.metadata.annotations } }] : []))
+      .sort((a, b) => a.name.localeCompare(b.name));
     const dnsPod = this.pods.get(`${DNS_POD.namespace}/${DNS_POD.name}`);
     return {
       nodes: this.nodes.map((n) => ({ name: n.name, ip: n.ip, podCIDR: n.podCIDR })),
+      namespaces,
       pods,
       services,
+      gateways,
+      waypoints,
       dns: { pid: dnsPod?.pids[0] ?? null, ready: dnsPod?.ready ?? false, node: dnsPod?.node.name ?? null },
     };
   }

@@ -216,6 +216,11 @@ export async function labProbe(lab: string, fromRef: string, spec: ProbeSpec): P
 
 export const MATRIX_EXCLUDED_NAMESPACES = ['kube-system', 'istio-system'];
 
+/** Pods a gateway controller runs (waypoints), whatever the Gateway is called. */
+function isGatewayPod(p: PodStatusEntry): boolean {
+  return p.labels?.['gateway.networking.k8s.io/gateway-name'] !== undefined;
+}
+
 export interface MatrixOptions {
   port: number;
   protocol: 'TCP' | 'UDP';
@@ -233,7 +238,7 @@ export interface Matrix {
 export async function labProbeMatrix(lab: string, options: MatrixOptions): Promise<Matrix> {
   const status = await labStatus(lab);
   const inScope = (p: PodStatusEntry): boolean =>
-    options.namespaces ? options.namespaces.includes(p.namespace) : !MATRIX_EXCLUDED_NAMESPACES.includes(p.namespace) && !p.name.startsWith('waypoint');
+    options.namespaces ? options.namespaces.includes(p.namespace) : !MATRIX_EXCLUDED_NAMESPACES.includes(p.namespace) && !isGatewayPod(p);
   const pods = status.pods
     .filter((p) => inScope(p) && p.ip && p.ports.some((port) => port.port === options.port && port.protocol === options.protocol))
     .sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));

@@ -11,6 +11,7 @@ import type { CniRuntime } from '@ambit/cni';
 import { AmbitError, waitFor, type Logger } from '@ambit/core';
 import { ManagedProcess } from './managed-process.ts';
 import { listeningPorts } from './listening.ts';
+import { componentGet } from './component-http.ts';
 import { renderResolvConf } from './dns.ts';
 import { deleteNetns, netnsPids, type LabNode } from './topology.ts';
 import { run } from './exec.ts';
@@ -39,6 +40,10 @@ export interface PodRuntimeOptions {
   logger: Logger;
   /** Called whenever readiness may have changed. */
   onChange: () => void;
+  /** Variables the lab adds for this pod (values that depend on the node it was scheduled on). */
+  env?: Record<string, string>;
+  /** An HTTP GET on the pod's IP that must answer 200 before the pod counts as ready (kubelet's httpGet probe). */
+  readinessProbe?: { port: number; path: string };
 }
 
 export class PodRuntime {
@@ -127,6 +132,7 @@ export class PodRuntime {
   private containerEnv(container: Pod['spec']['containers'][number]): Record<string, string> {
     const env: Record<string, string> = { POD_NAME: this.name, POD_NAMESPACE: this.namespace, NODE_NAME: this.node.name };
     if (this.ip) env['POD_IP'] = this.ip;
+    Object.assign(env, this.options.env);
     for (const e of container.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
     return env;
   }
@@ -137,7 +143,10 @@ export class PodRuntime {
     this.options.onChange();
   }
 
-  /** Ready once every container runs and every declared port is bound in the pod's namespace. */
+  /**
+   * Ready once every container runs and every declared port is bound in the pod's namespace, and
+   * its readiness probe (if any) answers 200.
+   */
   private async watchReadiness(): Promise<void> {
     const runId = ++this.readinessRun;
     const want = this.ports;
@@ -150,13 +159,25 @@ export class PodRuntime {
           const first = pids[0];
           if (first === undefined) return true;
           const bound = await listeningPorts(first);
-          return want.every((p) => (p.protocol === 'UDP' ? bound.udp.has(p.port) : p.protocol === 'TCP' ? bound.tcp.has(p.port) : true));
+          const listening = want.every((p) => (p.protocol === 'UDP' ? bound.udp.has(p.port) : p.protocol === 'TCP' ? bound.tcp.has(p.port) : true));
+          return listening && (await this.probeOk());
         },
         { timeoutMs: 120_000, intervalMs: 10, maxIntervalMs: 200, what: `pod ${this.key} to listen on its ports` },
       );
       if (!this.stopping && runId === this.readinessRun) this.setReady(true);
     } catch (error) {
       this.options.logger.warn({ pod: this.key, err: String(error) }, 'pod did not become ready');
+    }
+  }
+
+  private async probeOk(): Promise<boolean> {
+    const probe = this.options.readinessProbe;
+    if (!probe) return true;
+    if (!this.ip) return false;
+    try {
+      return (await componentGet(this.netns, this.ip, probe.port, probe.path, 1000)).status === 200;
+    } catch {
+      return false;
     }
   }
 

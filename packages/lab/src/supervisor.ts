@@ -76,7 +76,7 @@ export class LabSupervisor {
   /** The control plane in its own namespace, with credentials for every node, ready before pods. */
   private async startControlPlane(): Promise<void> {
     const { names, logger } = this.options;
-    await addControlPlaneNetns(names);
+    await addControlPlaneNetns(names, this.nodes);
     await mkdir(names.configDir, { recursive: true });
     await issueNodeCredentials(names.credentialsDir, this.nodes.map((n) => n.name));
     const controlPlane = controlPlaneProcess(names, logger.child({ component: 'control-plane' }));
@@ -253,12 +253,15 @@ export class LabSupervisor {
     return {
       name: this.options.names.lab,
       nodes: cluster?.nodes ?? [],
+      namespaces: cluster?.namespaces ?? [],
       pods: cluster?.pods ?? [],
       services: cluster?.services ?? [],
+      gateways: cluster?.gateways ?? [],
       components: [
         { kind: 'supervisor', node: null, pid: process.pid, ready: this.server !== undefined },
         { kind: 'control-plane', node: null, pid: this.controlPlane?.pid ?? null, ready: this.controlPlaneUp },
         { kind: 'dns', node: cluster?.dns.node ?? null, pid: cluster?.dns.pid ?? null, ready: cluster?.dns.ready ?? false },
+        ...(cluster?.waypoints ?? []).map((w) => ({ kind: 'waypoint' as const, node: w.node, pid: w.pid, ready: w.ready, namespace: w.namespace, name: w.name })),
       ],
     };
   }

@@ -52,13 +52,16 @@ async function addNode(names: LabNames, node: LabNode, all: readonly LabNode[]):
 
 /**
  * The control plane's own namespace on the underlay (DESIGN.md: it runs in its own namespace),
- * reachable from every node at CONTROL_PLANE_IP and from nowhere else.
+ * reachable from every node at CONTROL_PLANE_IP and from nowhere else. Routes back to each node's
+ * pod CIDR let pods that talk to it themselves (waypoints: xDS and CA on 15012) get answers, as
+ * a cluster's pod network reaches istiod; they stay inside the lab.
  */
-export async function addControlPlaneNetns(names: LabNames): Promise<string> {
+export async function addControlPlaneNetns(names: LabNames, nodes: readonly LabNode[]): Promise<string> {
   const netns = names.controlPlaneNetns;
   await run('ip', ['netns', 'add', netns]);
   await ipBatch(names.rootNetns, ['link add cp type veth peer name eth0 netns ' + netns, 'link set cp master br0', 'link set cp up']);
-  await ipBatch(netns, ['link set lo up', `addr add ${CONTROL_PLANE_IP}/${UNDERLAY_PREFIX} dev eth0`, 'link set eth0 up']);
+  const routes = nodes.map((n) => `route add ${n.podCIDR} via ${n.ip} dev eth0`);
+  await ipBatch(netns, ['link set lo up', `addr add ${CONTROL_PLANE_IP}/${UNDERLAY_PREFIX} dev eth0`, 'link set eth0 up', ...routes]);
   return netns;
 }
 
