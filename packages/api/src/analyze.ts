@@ -12,6 +12,7 @@ export const ANALYZE_CODES = {
   l7OnZtunnel: 'AMBIT_ANALYZE_L7_ON_ZTUNNEL',
   selectorMatchesNothing: 'AMBIT_ANALYZE_SELECTOR_MATCHES_NOTHING',
   waypointMissing: 'AMBIT_ANALYZE_WAYPOINT_MISSING',
+  denyBypassedByWaypoint: 'AMBIT_ANALYZE_DENY_BYPASSED_BY_WAYPOINT',
 } as const;
 
 const USE_WAYPOINT = 'istio.io/use-waypoint';
@@ -64,6 +65,10 @@ export function analyzeResources(resources: readonly Resource[], options: Analyz
         }
       }
     }
+    if (r.kind === 'AuthorizationPolicy') {
+      const bypass = waypointBypass(r, resources, root, waypoints);
+      if (bypass) problems.push(warning(r, 'spec.rules', bypass, ANALYZE_CODES.denyBypassedByWaypoint));
+    }
     const selector = selectorOf(r);
     if (selector && pods.length > 0) {
       const scopeAll = ns === root && r.kind !== 'NetworkPolicy';
@@ -81,6 +86,70 @@ export function analyzeResources(resources: readonly Resource[], options: Analyz
     }
   }
   return problems;
+}
+
+/** The waypoint (`ns/name`) bound to a namespace, or to some Service in it, if any exists. */
+function waypointsBoundIn(namespace: string, resources: readonly Resource[], waypoints: ReadonlySet<string>): string[] {
+  const bound = new Set<string>();
+  for (const r of resources) {
+    const own = r.kind === 'Namespace' ? r.metadata.name === namespace : r.kind === 'Service' && (r.metadata.namespace ?? 'default') === namespace;
+    const name = r.metadata.labels[USE_WAYPOINT];
+    if (!own || name === undefined || name === 'none') continue;
+    const key = `${r.metadata.labels['istio.io/use-waypoint-namespace'] ?? namespace}/${name}`;
+    if (waypoints.has(key)) bound.add(key);
+  }
+  return [...bound].sort();
+}
+
+/**
+ * A namespace-wide or mesh-wide DENY on sources is enforced by the destination's ztunnel, which
+ * sees the waypoint's identity (not the client's) for traffic that went through a waypoint: the
+ * deny silently stops applying to that traffic (reference 5, enforcement table). Selector
+ * policies have the same blind spot, but users write those for one workload and usually know.
+ */
+function waypointBypass(r: Resource & { kind: 'AuthorizationPolicy' }, resources: readonly Resource[], root: string, waypoints: ReadonlySet<string>): string | undefined {
+  if (r.spec.action !== 'DENY' || (r.spec.targetRefs?.length ?? 0) > 0 || selectorOf(r) !== undefined) return undefined;
+  const judgesSource = (r.spec.rules ?? []).some((rule) => (rule.from ?? []).some((f) => {
+    const s = f.source as Record<string, unknown>;
+    return ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'ipBlocks', 'notIpBlocks'].some((k) => Array.isArray(s[k]) && (s[k] as unknown[]).length > 0);
+  }) || (rule.when ?? []).some((c) => c.key.startsWith('source.')));
+  if (!judgesSource) return undefined;
+  const ns = r.metadata.namespace ?? 'default';
+  const namespaces = ns === root ? [...new Set(resources.filter((x) => x.kind === 'Namespace').map((x) => x.metadata.name))] : [ns];
+  const bound = namespaces.flatMap((n) => waypointsBoundIn(n, resources, waypoints));
+  if (bound.length === 0) return undefined;
+  return `this ${ns === root ? 'mesh-wide' : 'namespace-wide'} DENY judges the source, but it is enforced by the destination ztunnel, which sees the waypoint's identity for traffic through ${[...new Set(bound)].join(', ')}: sources it means to deny get through; attach a copy with targetRefs to the waypoint (or its Services)`;
+}
+
+export interface PolicyEnforcement {
+  /** `AuthorizationPolicy ns/name`. */
+  policy: string;
+  action: string;
+  /** Where Istio's data plane enforces it (reference 5, "Enforcement table"). */
+  enforcedBy: string;
+}
+
+/** Which component enforces each AuthorizationPolicy, as `ambit analyze` lists it. */
+export function policyEnforcement(resources: readonly Resource[], options: AnalyzeOptions = {}): PolicyEnforcement[] {
+  const root = options.rootNamespace ?? 'istio-system';
+  const rows: PolicyEnforcement[] = [];
+  for (const r of resources) {
+    if (r.kind !== 'AuthorizationPolicy') continue;
+    const ns = r.metadata.namespace ?? 'default';
+    const refs = r.spec.targetRefs ?? [];
+    let enforcedBy: string;
+    if (refs.length > 0) {
+      enforcedBy = refs.map((ref) => (ref.kind === 'Gateway' ? `waypoint ${ref.namespace ?? ns}/${ref.name}` : ref.kind === 'GatewayClass' ? `every waypoint of class ${ref.name}` : `the waypoint of ${ref.kind} ${ns}/${ref.name}`)).join(', ');
+    } else if (r.spec.action === 'CUSTOM' || r.spec.action === 'AUDIT') {
+      enforcedBy = `nobody: ztunnel does not support ${r.spec.action}; attach it to a waypoint with targetRefs`;
+    } else {
+      const selector = selectorOf(r);
+      const scope = ns === root ? 'every namespace' : `namespace ${ns}`;
+      enforcedBy = `destination ztunnel (${selector ? `pods ${describe(selector)} in ${scope}` : `all pods in ${scope}`}; through a waypoint it sees the waypoint's identity)`;
+    }
+    rows.push({ policy: `AuthorizationPolicy ${ns}/${r.metadata.name}`, action: r.spec.action ?? 'ALLOW', enforcedBy });
+  }
+  return rows.sort((a, b) => a.policy.localeCompare(b.policy));
 }
 
 function selectorOf(r: Resource): LabelSelector | undefined {

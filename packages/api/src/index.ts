@@ -24,6 +24,8 @@ export type { Tier, Tier as CalicoTier, TierSpec, TierDefaultAction } from './ki
 export type { Gateway, GatewaySpec, GatewayListener, GatewayAddress, ListenerProtocol, AllowedRoutes } from './kinds/gateway.ts';
 export type { HTTPRoute, HTTPRouteSpec, HTTPRouteRule, HTTPRouteMatch, HTTPRouteFilter, HTTPBackendRef, BackendObjectReference, ParentReference, HTTPHeader, HTTPHeaderFilter, HTTPPathModifier, HTTPMethod, PathMatchType, ValueMatchType } from './kinds/http-route.ts';
 export type { DestinationRule, DestinationRuleSpec, TrafficPolicy, OutlierDetection, ConnectionPoolSettings, Subset } from './kinds/destination-rule.ts';
+export type { ConfigMap, ConfigMapSpec } from './kinds/config-map.ts';
+export { isMeshConfigMap, readMeshConfigText, MESH_CONFIG_MAP } from './kinds/config-map.ts';
 export type { LabelSelector, LabelSelectorRequirement, SelectorOperator } from './selector.ts';
 export type { ParseResult } from './parse.ts';
 export type { Problem } from '@ambit/core';
@@ -43,6 +45,6 @@ export { toYaml, toManifest } from './to-yaml.ts';
 export { resolveContainerPort } from './ports.ts';
 export { DEFAULT_NAMESPACE } from './metadata.ts';
 export * as codes from './codes.ts';
-export { analyzeResources, ANALYZE_CODES, type AnalyzeOptions } from './analyze.ts';
+export { analyzeResources, policyEnforcement, ANALYZE_CODES, type AnalyzeOptions, type PolicyEnforcement } from './analyze.ts';
 export { ztunnelUnsupportedFields, ZTUNNEL_WHEN_KEYS, ZTUNNEL_UNSUPPORTED_OPERATION, ZTUNNEL_UNSUPPORTED_SOURCE } from './ztunnel-fields.ts';
 export { isAmbientEnrolled, DATAPLANE_MODE_LABEL } from './enrollment.ts';
