@@ -11,7 +11,7 @@ const cases: Array<{ name: string; text: string; problems: string[] }> = [
     name: 'unknown kind',
     text: yaml`
       apiVersion: v1
-      kind: ConfigMap
+      kind: Secret
       metadata:
         name: x
     `,
@@ -239,7 +239,7 @@ test('parseResources: messages name the kind, the apiVersion and what is support
   assert.deepEqual(problems.map(formatProblem), [
     'test.yaml:1:1 apiVersion: Deployment is served as apps/v1, got "v1" [AMBIT_API_UNKNOWN_API_VERSION]',
     'test.yaml:1:1 spec: is required [AMBIT_API_REQUIRED]',
-    'test.yaml:6:1 kind: unknown kind "Pods" in v1 (did you mean "Pod"? supported: Namespace, ServiceAccount, Pod, Service, Deployment, AuthorizationPolicy, PeerAuthentication, NetworkPolicy, GlobalNetworkPolicy, Tier, Gateway, HTTPRoute, DestinationRule) [AMBIT_API_UNKNOWN_KIND]',
+    'test.yaml:6:1 kind: unknown kind "Pods" in v1 (did you mean "Pod"? supported: Namespace, ServiceAccount, Pod, Service, Deployment, AuthorizationPolicy, PeerAuthentication, NetworkPolicy, GlobalNetworkPolicy, Tier, Gateway, HTTPRoute, DestinationRule, ConfigMap) [AMBIT_API_UNKNOWN_KIND]',
   ]);
 });
 

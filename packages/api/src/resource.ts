@@ -12,6 +12,7 @@ import type { Tier } from './kinds/tier.ts';
 import type { Gateway } from './kinds/gateway.ts';
 import type { HTTPRoute } from './kinds/http-route.ts';
 import type { DestinationRule } from './kinds/destination-rule.ts';
+import type { ConfigMap } from './kinds/config-map.ts';
 
 export type Resource =
   | Namespace
@@ -27,5 +28,6 @@ export type Resource =
   | Tier
   | Gateway
   | HTTPRoute
-  | DestinationRule;
+  | DestinationRule
+  | ConfigMap;
 export type ResourceKind = Resource['kind'];

@@ -24,6 +24,13 @@ export type PNode =
       /** True for unquoted scalars: `yes` written plainly is a boolean to Kubernetes' YAML 1.1. */
       plain: boolean;
       source: string;
+      /**
+       * For a literal block scalar (`|`, `|-`, `|+` without an indentation indicator): the file
+       * line of its header and the indentation of its content, so that a position inside the
+       * value (line n, col c) is the file position (headerLine + n, c + indent). Lets a document
+       * embedded in a ConfigMap value be reported at its place in the file.
+       */
+      block?: { headerLine: number; indent: number };
     };
 
 export interface PEntry {
@@ -88,7 +95,7 @@ export function parseYamlDocuments(file: string, text: string): { documents: Par
     }
     const broken = doc.errors.length > 0;
     const contents = doc.contents;
-    const root = broken || contents === null || isEmptyScalar(contents) ? undefined : convert(doc, contents, toPos, 0);
+    const root = broken || contents === null || isEmptyScalar(contents) ? undefined : convert(doc, contents, toPos, 0, text);
     documents.push({ root, broken });
   }
   return { documents, problems };
@@ -98,13 +105,13 @@ function isEmptyScalar(node: YamlNode): boolean {
   return isScalar(node) && node.value === null && node.source === '';
 }
 
-function convert(doc: Document, node: YamlNode, toPos: (offset: number) => Pos, depth: number): PNode {
+function convert(doc: Document, node: YamlNode, toPos: (offset: number) => Pos, depth: number, text: string): PNode {
   const at = toPos(node.range?.[0] ?? 0);
   if (isAlias(node)) {
     const target = depth < MAX_ALIAS_DEPTH ? node.resolve(doc) : undefined;
     if (!target) return { type: 'scalar', at, value: null, plain: true, source: '' };
     // The alias stands where it is written; its content comes from the anchor.
-    return { ...convert(doc, target, toPos, depth + 1), at };
+    return { ...convert(doc, target, toPos, depth + 1, text), at };
   }
   if (isMap(node)) {
     const entries: PEntry[] = [];
@@ -116,7 +123,7 @@ function convert(doc: Document, node: YamlNode, toPos: (offset: number) => Pos, 
       const key = keyNode && isScalar(keyNode) ? String(keyNode.value) : keyNode ? String(keyNode) : '';
       const valueNode = pair.value as YamlNode | null;
       const value: PNode = valueNode
-        ? convert(doc, valueNode, toPos, depth + 1)
+        ? convert(doc, valueNode, toPos, depth + 1, text)
         : { type: 'scalar', at: keyAt, value: null, plain: true, source: '' };
       if (key === '<<' && keyNode && isScalar(keyNode) && keyNode.type === 'PLAIN') merges.push(value);
       else entries.push({ key, keyAt, value });
@@ -136,15 +143,18 @@ function convert(doc: Document, node: YamlNode, toPos: (offset: number) => Pos, 
     const items: PNode[] = [];
     for (const item of node.items) {
       const n = item as YamlNode | null;
-      items.push(n ? convert(doc, n, toPos, depth + 1) : { type: 'scalar', at, value: null, plain: true, source: '' });
+      items.push(n ? convert(doc, n, toPos, depth + 1, text) : { type: 'scalar', at, value: null, plain: true, source: '' });
     }
     return { type: 'seq', at, items };
   }
-  if (isScalar(node)) return scalar(node, at);
+  if (isScalar(node)) {
+    const block = node.type === 'BLOCK_LITERAL' && node.range ? literalBlock(text, node.range[0], at.line) : undefined;
+    return scalar(node, at, block);
+  }
   return { type: 'scalar', at, value: null, plain: true, source: '' };
 }
 
-function scalar(node: Scalar, at: Pos): PNode {
+function scalar(node: Scalar, at: Pos, block?: { headerLine: number; indent: number }): PNode {
   const raw: unknown = node.value;
   const source = node.source ?? String(raw);
   const plain = node.type === 'PLAIN' || node.type === undefined;
@@ -154,7 +164,24 @@ function scalar(node: Scalar, at: Pos): PNode {
   else if (typeof raw === 'bigint') value = Number(raw);
   // Anything else (binary, custom tags) is kept as the text the user wrote.
   else value = source;
-  return { type: 'scalar', at, value, plain, source };
+  return block ? { type: 'scalar', at, value, plain, source, block } : { type: 'scalar', at, value, plain, source };
+}
+
+/**
+ * The content indentation of the literal block scalar whose header starts at `offset`: that of
+ * its first non-blank line, as YAML detects it. Undefined with an explicit indentation indicator
+ * (`|2`, relative to the parent, rare) or without content.
+ */
+function literalBlock(text: string, offset: number, headerLine: number): { headerLine: number; indent: number } | undefined {
+  const lineEnd = text.indexOf('\n', offset);
+  if (lineEnd < 0) return undefined;
+  const header = text.slice(offset, lineEnd).replace(/\s+#.*$/, '').trim();
+  if (/[1-9]/.test(header)) return undefined;
+  for (const line of text.slice(lineEnd + 1).split('\n')) {
+    if (line.trim() === '') continue;
+    return { headerLine, indent: line.length - line.trimStart().length };
+  }
+  return undefined;
 }
 
 function findUnclosedQuote(doc: Document, errorOffset: number): { offset: number; kind: string } | undefined {

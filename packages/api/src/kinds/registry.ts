@@ -1,6 +1,7 @@
 // The registry of kinds Ambit reads. To add a kind: write kinds/<kind>.ts exporting a KindDef,
 // list it here, and add its type to the Resource union in ../resource.ts.
 import { authorizationPolicyKind } from './authorization-policy.ts';
+import { configMapKind } from './config-map.ts';
 import { deploymentKind } from './deployment.ts';
 import type { KindDef, KindShape } from './kind.ts';
 import { destinationRuleKind } from './destination-rule.ts';
@@ -31,6 +32,7 @@ export const KINDS: readonly KindDef<KindShape>[] = [
   gatewayKind,
   httpRouteKind,
   destinationRuleKind,
+  configMapKind,
 ];
 
 const byKind = new Map<string, KindDef<KindShape>[]>();
