@@ -20,7 +20,7 @@ const USAGE = `usage: ambit <command>
   proxy-status  each client of the control plane and its sync state (--lab N)
   ztunnel-config workloads|services|policies|certificates|connections  what each ztunnel holds (--lab N, --node N)
   x netpol explain --from NS/POD --to NS/POD --port P  which NetworkPolicy or Calico rule decides a connection (--lab N)
-  waypoint generate [-n NS] [--for service|workload|all|none]  the Gateway that declares a waypoint`;
+  waypoint generate|apply|list|status|delete  waypoints (istio-waypoint Gateways) in a lab, as istioctl manages them (--lab N; ambit waypoint --help)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -2,6 +2,7 @@ export { labNames, validateLabName, LAB_RUN_ROOT, type LabNames } from './names.
 export {
   labUp,
   labApply,
+  labApplySources,
   labDown,
   labStatus,
   labExec,
@@ -26,5 +27,5 @@ export {
   type MatrixOptions,
 } from './lab-client.ts';
 export { destroyLab, supervisorPid, type CleanupReport } from './cleanup.ts';
-export type { LabStatus, PodStatusEntry, ServiceStatusEntry, ComponentStatus, NodeStatus } from './status.ts';
+export type { LabStatus, PodStatusEntry, ServiceStatusEntry, ComponentStatus, NodeStatus, GatewayStatusEntry, NamespaceStatusEntry } from './status.ts';
 export { renderServicesTable, type ServicePortRule } from './services-nft.ts';

@@ -127,6 +127,12 @@ export async function labApply(lab: string, paths: readonly string[], mode: 'app
   return applyFiles(names, files, mode);
 }
 
+/** Applies (or deletes) resources given as text, for commands that build their YAML (ambit waypoint apply). */
+export async function labApplySources(lab: string, files: SourceFile[], mode: 'apply' | 'delete'): Promise<string[]> {
+  validateOffline(files);
+  return applyFiles(labNames(lab), files, mode);
+}
+
 /** Stops the lab gracefully if its supervisor answers, then removes whatever is left. */
 export async function labDown(lab: string): Promise<CleanupReport> {
   const names = labNames(lab);
