@@ -191,13 +191,16 @@ test('CUSTOM with an unknown provider fails closed: its rules deny, with a warni
   assert.match(warnings[0]?.message ?? '', /"missing"/);
 });
 
-test('two providers: each ext_authz follows its own shadow filter', () => {
+test('two providers on one waypoint: like istiod, the CUSTOM policies fail closed', () => {
   const yaml = [`${header('a')}spec: {action: CUSTOM, provider: {name: one}, rules: [{}]}`, `${header('b')}spec: {action: CUSTOM, provider: {name: two}, rules: [{}]}`].join('\n---\n');
   const providers: ExtensionProvider[] = ['one', 'two'].map((name) => ({ name, envoyExtAuthzHttp: { service: `${name}.foo.svc.cluster.local`, port: 80 } }));
-  const { filters } = wire({ policies: policies(yaml), extensionProviders: providers, trustDomain: 'cluster.local' });
-  assert.deepEqual(filters.map((f) => f.name), [ENVOY_FILTER.rbac, ENVOY_FILTER.extAuthz, ENVOY_FILTER.rbac, ENVOY_FILTER.extAuthz]);
-  assert.deepEqual(Object.keys((filters[2]?.config as envoy.RbacFilter).shadow_rules?.policies ?? {}), ['istio-ext-authz-ns[shop]-policy[b]-rule[0]']);
-  assert.equal((filters[3]?.config as envoy.ExtAuthz).http_service?.server_uri?.cluster, 'outbound|80||two.foo.svc.cluster.local');
+  const { filters, warnings } = wire({ policies: policies(yaml), extensionProviders: providers, trustDomain: 'cluster.local' });
+  assert.deepEqual(filters.map((f) => f.name), [ENVOY_FILTER.rbac]);
+  const rules = (filters[0]?.config as envoy.RbacFilter).rules;
+  assert.equal(rules?.action, 'DENY');
+  assert.deepEqual(Object.keys(rules?.policies ?? {}).sort(), ['ns[shop]-policy[a]-rule[0]', 'ns[shop]-policy[b]-rule[0]']);
+  assert.deepEqual(warnings.map((w) => w.policy), ['shop/a', 'shop/b']);
+  assert.match(warnings[0]?.message ?? '', /only one provider/);
 });
 
 test('no policies, no filters', () => {

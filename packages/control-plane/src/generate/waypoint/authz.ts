@@ -1,6 +1,6 @@
 // AuthorizationPolicy (targetRefs: this waypoint or one of its services) -> the waypoint's HTTP
 // authorization filters, Envoy RBAC and ext_authz as ADR 0007 fixes them and as istiod builds them
-// for Envoy (reference 6.1): CUSTOM (shadow RBAC + ext_authz per provider), AUDIT (RBAC LOG), DENY,
+// for Envoy (reference 6.1): CUSTOM (shadow RBAC + the provider's ext_authz), AUDIT (RBAC LOG), DENY,
 // ALLOW, in that order. Each policy rule becomes one RBAC policy `ns[NS]-policy[NAME]-rule[i]`
 // whose permissions (what is asked) and principals (who asks) are each one AND of the rule's parts:
 // `to` entries OR-ed, `from` entries OR-ed, every `when` condition AND-ed. Envoy matches a policy
@@ -53,30 +53,34 @@ export function waypointAuthzFilters(input: WaypointAuthzInput): WaypointAuthzOu
   const filters: WaypointAuthzOutput['filters'] = [];
   const denyPolicies: Record<string, Policy> = {};
 
-  // CUSTOM: one shadow RBAC + ext_authz pair per provider. The shadow filter records the first
-  // matching CUSTOM rule in dynamic metadata; its ext_authz runs only when that key is set. With a
-  // pair per provider each ext_authz sees only its own provider's policies (a later shadow filter
-  // overwrites the key), which a single shared shadow filter could not express.
-  const custom = new Map<string, { provider: ExtensionProvider; policies: Record<string, Policy> }>();
-  for (const policy of byAction('CUSTOM')) {
+  // CUSTOM: one shadow RBAC filter recording the first matching CUSTOM rule in dynamic metadata,
+  // then the provider's ext_authz, which runs only when that key is set. Like istiod, a workload
+  // gets one provider: Envoy merges dynamic metadata, so a second shadow filter could not clear
+  // the first one's match and a second ext_authz would be called for the first one's rules.
+  // Policies that cannot be served fail closed (their rules deny), as istiod does.
+  const customPolicies = byAction('CUSTOM');
+  const providerNames = [...new Set(customPolicies.map((p) => p.spec.provider?.name ?? ''))];
+  const shadow: Record<string, Policy> = {};
+  let provider: ExtensionProvider | undefined;
+  for (const policy of customPolicies) {
     const providerName = policy.spec.provider?.name ?? '';
-    const provider = input.extensionProviders.find((p) => p.name === providerName);
+    const found = input.extensionProviders.find((p) => p.name === providerName);
     const rules = encodePolicyRules(policy, input.trustDomain, warnings);
-    if (!provider) {
-      // Istio rejects the policy and fails closed: requests its rules match are denied.
-      warnings.push({
-        policy: keyOf(policy),
-        message: `CUSTOM provider ${JSON.stringify(providerName)} is not in the mesh config's extensionProviders; requests matching this policy's rules are denied until it is defined`,
-      });
+    const problem = !found
+      ? `CUSTOM provider ${JSON.stringify(providerName)} is not in the mesh config's extensionProviders`
+      : providerNames.length > 1
+        ? `CUSTOM policies on this waypoint name ${providerNames.length} providers (${providerNames.join(', ')}); only one provider can be used per workload`
+        : undefined;
+    if (problem) {
+      warnings.push({ policy: keyOf(policy), message: `${problem}; requests matching this policy's rules are denied until that is fixed` });
       for (const [name, p] of rules) denyPolicies[name] = p;
       continue;
     }
-    const entry = custom.get(provider.name) ?? { provider, policies: {} };
-    for (const [name, p] of rules) entry.policies[`${EXT_AUTHZ_POLICY_PREFIX}-${name}`] = p;
-    custom.set(provider.name, entry);
+    provider = found;
+    for (const [name, p] of rules) shadow[`${EXT_AUTHZ_POLICY_PREFIX}-${name}`] = p;
   }
-  for (const { provider, policies } of custom.values()) {
-    filters.push(rbacFilter({ shadow_rules: { action: 'DENY', policies }, shadow_rules_stat_prefix: EXT_AUTHZ_SHADOW_PREFIX }));
+  if (provider) {
+    filters.push(rbacFilter({ shadow_rules: { action: 'DENY', policies: shadow }, shadow_rules_stat_prefix: EXT_AUTHZ_SHADOW_PREFIX }));
     filters.push(extAuthzFilter(provider.envoyExtAuthzHttp, provider.name, warnings));
   }
 
