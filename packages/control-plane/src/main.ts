@@ -4,10 +4,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createLogger, errorMessage, formatProblem } from '@ambit/core';
-import { decodeMessage, encodeMessage } from '@ambit/xds-types';
+import { decodeMessage, encodeMessage, type envoy } from '@ambit/xds-types';
 import { readSettings } from './settings.ts';
 import { DirectoryConfigSource } from './config/directory-source.ts';
-import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, CALICO_TIER_TYPE, MeshModel, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, messageOf } from './model/model.ts';
+import { ADDRESS_TYPE, AUTHORIZATION_TYPE, CALICO_POLICY_TYPE, CALICO_TIER_TYPE, CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, MeshModel, NETWORK_POLICY_TYPE, POLICY_WORKLOAD_TYPE, ROUTE_TYPE, messageOf } from './model/model.ts';
 import { identitiesOnNode } from './model/identities.ts';
 import { DeltaAdsServer } from './xds/index.ts';
 import { CaService, NodeTokenAuthenticator, ServingCertificate } from './ca/index.ts';
@@ -93,6 +93,10 @@ function decodedResources(typeUrl: string): Record<string, unknown> {
   return out;
 }
 
+function waypointChainNames(body: Uint8Array): string[] {
+  return decodeMessage<envoy.Listener>('envoy.config.listener.v3.Listener', body).filter_chains.map((c) => c.name);
+}
+
 await startMonitoringServer({
   host: settings.listenHost,
   port: settings.monitoringPort,
@@ -108,6 +112,12 @@ await startMonitoringServer({
         networkPolicies: decodedResources(NETWORK_POLICY_TYPE),
         calicoPolicies: decodedResources(CALICO_POLICY_TYPE),
         calicoTiers: decodedResources(CALICO_TIER_TYPE),
+        // Waypoints' Envoy resources (ADR 0007); typed_config bytes print as hex.
+        waypointListeners: decodedResources(LISTENER_TYPE),
+        waypointRoutes: decodedResources(ROUTE_TYPE),
+        waypointClusters: decodedResources(CLUSTER_TYPE),
+        waypointEndpoints: decodedResources(ENDPOINT_TYPE),
+        meshConfig: model.meshConfigStatus(),
         // Istio's status condition for policies ztunnel enforces only in part.
         policyStatus: Object.fromEntries(
           [...model.policyWarnings()].map(([key, message]) => [key, { conditions: [{ type: 'ZtunnelAccepted', status: 'True', reason: 'UnsupportedValue', message }] }]),
@@ -118,7 +128,13 @@ await startMonitoringServer({
       }),
       rotation: () => rotation.status(),
       syncz: () => xds.clients(),
-      config_status: () => ({ syncedAsOf: source.syncedAsOf(), xdsSettled: xds.settled(), problems: source.problems().map(formatProblem) }),
+      config_status: () => ({
+        syncedAsOf: source.syncedAsOf(),
+        xdsSettled: xds.settled(),
+        problems: source.problems().map(formatProblem),
+        // The Listener each waypoint Gateway gets, with its filter chains (`host:port`).
+        waypoints: Object.fromEntries([...model.resourcesOf(LISTENER_TYPE)].map(([name, r]) => [name, { version: r.version, filterChains: waypointChainNames(r.body) }])),
+      }),
     },
     actions: { 'rotate-root': (query) => rotation.run(query.get('phase')) },
   },

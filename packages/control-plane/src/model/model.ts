@@ -2,8 +2,12 @@
 // generated resources it can affect (a pod: its workload; a Service: it and the workloads of its
 // namespace; a Namespace: everything in it; a policy: it and the workloads it may select), only
 // those are rebuilt, and only those whose encoded bytes changed are announced to the xDS server.
+// Waypoint resources (Envoy LDS/RDS/CDS/EDS, ADR 0007) are rebuilt whole when anything they read
+// changes, and only the endpoints when just a pod changed: cheap at lab scale, and the byte
+// comparison still announces only what changed.
 import { createHash } from 'node:crypto';
-import { resourceKey, selectorMatches, type Pod, type Resource } from '@ambit/api';
+import { isMeshConfigMap, MESH_CONFIG_MAP, readMeshConfigText, resourceKey, selectorMatches, type ExtensionProvider, type Pod, type Resource } from '@ambit/api';
+import { TYPE_URL } from '@ambit/xds-types';
 import type { Logger } from '@ambit/core';
 import type { ConfigChange } from '../config/source.ts';
 import { ConfigIndex } from './index-state.ts';
@@ -14,6 +18,7 @@ import { authorizationInputs, peerAuthenticationInputs } from './policy-inputs.t
 import { convertAuthorizationPolicy, isSelectorEmpty } from '../generate/authorization.ts';
 import { convertPortLevel, convertedName, peerAuthenticationKeysFor, peerAuthenticationView, staticStrictPolicy, STATIC_STRICT_NAME } from '../generate/peer-authentication.ts';
 import type { AddressMessage, AuthorizationMessage } from './wire.ts';
+import { waypointEndpoints, waypointResources } from '../generate/waypoint/index.ts';
 import { buildCalicoPolicy, buildCalicoTier, buildNetworkPolicy, buildPolicyWorkload, calicoPolicyName, isCalicoPolicy, isCalicoTier, isKubernetesNetworkPolicy, policyWorkloadName } from './policy-view.ts';
 
 export const ADDRESS_TYPE = 'type.googleapis.com/istio.workload.Address';
@@ -22,6 +27,10 @@ export const POLICY_WORKLOAD_TYPE = 'type.googleapis.com/ambit.policy.v1.PolicyW
 export const NETWORK_POLICY_TYPE = 'type.googleapis.com/ambit.policy.v1.NetworkPolicy';
 export const CALICO_POLICY_TYPE = 'type.googleapis.com/ambit.policy.v1.CalicoPolicy';
 export const CALICO_TIER_TYPE = 'type.googleapis.com/ambit.policy.v1.CalicoTier';
+export const LISTENER_TYPE = TYPE_URL.listener;
+export const ROUTE_TYPE = TYPE_URL.routeConfiguration;
+export const CLUSTER_TYPE = TYPE_URL.cluster;
+export const ENDPOINT_TYPE = TYPE_URL.clusterLoadAssignment;
 const MESSAGE_OF: Record<string, MessageName> = {
   [ADDRESS_TYPE]: 'istio.workload.Address',
   [AUTHORIZATION_TYPE]: 'istio.security.Authorization',
@@ -29,6 +38,10 @@ const MESSAGE_OF: Record<string, MessageName> = {
   [NETWORK_POLICY_TYPE]: 'ambit.policy.v1.NetworkPolicy',
   [CALICO_POLICY_TYPE]: 'ambit.policy.v1.CalicoPolicy',
   [CALICO_TIER_TYPE]: 'ambit.policy.v1.CalicoTier',
+  [LISTENER_TYPE]: 'envoy.config.listener.v3.Listener',
+  [ROUTE_TYPE]: 'envoy.config.route.v3.RouteConfiguration',
+  [CLUSTER_TYPE]: 'envoy.config.cluster.v3.Cluster',
+  [ENDPOINT_TYPE]: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
 };
 
 /** The proto message each served type URL carries. */
@@ -43,7 +56,11 @@ export interface GeneratedResource {
   aliases: string[];
 }
 
-export type MessageName = 'istio.workload.Address' | 'istio.security.Authorization' | 'ambit.policy.v1.PolicyWorkload' | 'ambit.policy.v1.NetworkPolicy' | 'ambit.policy.v1.CalicoPolicy' | 'ambit.policy.v1.CalicoTier';
+export type MessageName = 'istio.workload.Address' | 'istio.security.Authorization' | 'ambit.policy.v1.PolicyWorkload' | 'ambit.policy.v1.NetworkPolicy' | 'ambit.policy.v1.CalicoPolicy' | 'ambit.policy.v1.CalicoTier'
+  | 'envoy.config.listener.v3.Listener'
+  | 'envoy.config.route.v3.RouteConfiguration'
+  | 'envoy.config.cluster.v3.Cluster'
+  | 'envoy.config.endpoint.v3.ClusterLoadAssignment';
 export type Encoder = (typeName: MessageName, message: object) => Uint8Array;
 
 export interface ModelChange {
@@ -57,7 +74,14 @@ interface Dirty {
   authorizations: boolean;
   /** Keys of NetworkPolicies and Calico policies (both APIs) and Calico Tiers. */
   networkPolicies: Set<string>;
+  /** Every waypoint resource (Gateways, Services, Namespaces, targetRef policies, routes, DestinationRules, mesh config). */
+  waypoints: boolean;
+  /** Only the waypoints' endpoints (a pod changed). */
+  waypointEndpoints: boolean;
 }
+
+/** Kinds the waypoint resources read besides pods. */
+const WAYPOINT_INPUTS: ReadonlySet<string> = new Set(['Service', 'Namespace', 'Gateway', 'AuthorizationPolicy', 'HTTPRoute', 'DestinationRule']);
 
 export class MeshModel {
   readonly index = new ConfigIndex();
@@ -66,6 +90,10 @@ export class MeshModel {
   private readonly generatedName = new Map<string, string>();
   private readonly listeners = new Set<(change: ModelChange) => void>();
   private readonly warnings = new Map<string, string>();
+  private waypointWarnings = new Map<string, string>();
+  private extensionProviders: ExtensionProvider[] = [];
+  /** Problems of the mesh config ConfigMap and where it disagrees with the settings. */
+  private meshConfigProblems: string[] = [];
   private readonly mesh: MeshSettings;
   private readonly encode: Encoder;
   private readonly logger: Logger;
@@ -85,13 +113,24 @@ export class MeshModel {
     return this.resources.get(typeUrl) ?? new Map();
   }
 
-  /** Status messages for policies ztunnel enforces only in part, by policy key. */
+  /**
+   * Status messages by policy key: policies ztunnel enforces only in part, and what the waypoints
+   * cannot honour (from their authorization filters and routes).
+   */
   policyWarnings(): ReadonlyMap<string, string> {
-    return this.warnings;
+    if (this.waypointWarnings.size === 0) return this.warnings;
+    const merged = new Map(this.warnings);
+    for (const [key, message] of this.waypointWarnings) merged.set(key, merged.has(key) ? `${merged.get(key)}; waypoint: ${message}` : `waypoint: ${message}`);
+    return merged;
+  }
+
+  /** The mesh config ConfigMap's problems (and disagreements with the settings), for config_dump. */
+  meshConfigStatus(): { extensionProviders: string[]; problems: string[] } {
+    return { extensionProviders: this.extensionProviders.map((p) => p.name), problems: this.meshConfigProblems };
   }
 
   apply(change: ConfigChange): ModelChange[] {
-    const dirty: Dirty = { pods: new Set(), services: new Set(), authorizations: false, networkPolicies: new Set() };
+    const dirty: Dirty = { pods: new Set(), services: new Set(), authorizations: false, networkPolicies: new Set(), waypoints: false, waypointEndpoints: false };
     for (const resource of change.upserted) this.markDirty(dirty, this.index.upsert(resource), resource);
     for (const key of change.deleted) {
       const previous = this.index.delete(key);
@@ -109,6 +148,12 @@ export class MeshModel {
   private markDirty(dirty: Dirty, before: Resource | undefined, after: Resource | undefined): void {
     const r = (after ?? before) as Resource;
     const ns = r.metadata.namespace;
+    if (r.kind === 'Pod') dirty.waypointEndpoints = true;
+    if (WAYPOINT_INPUTS.has(r.kind)) dirty.waypoints = true;
+    if (isMeshConfigMap(r, this.mesh.rootNamespace)) {
+      this.readMeshConfig(after);
+      dirty.waypoints = true;
+    }
     switch (r.kind) {
       case 'Pod':
         dirty.pods.add(resourceKey(r));
@@ -185,6 +230,7 @@ export class MeshModel {
     }
     if (dirty.authorizations) this.regenerateAuthorizations(this.writable(AUTHORIZATION_TYPE, copied), authzNames);
     const changes: ModelChange[] = [];
+    if (dirty.waypoints || dirty.waypointEndpoints) changes.push(...this.regenerateWaypoints(dirty.waypoints, copied));
     if (addressNames.size > 0) changes.push({ typeUrl: ADDRESS_TYPE, names: addressNames });
     if (authzNames.size > 0) changes.push({ typeUrl: AUTHORIZATION_TYPE, names: authzNames });
     if (policyWorkloadNames.size > 0) changes.push({ typeUrl: POLICY_WORKLOAD_TYPE, names: policyWorkloadNames });
@@ -219,10 +265,65 @@ export class MeshModel {
 
   /** Stores a resource; true when its bytes changed. */
   private store(store: Map<string, GeneratedResource>, name: string, body: Uint8Array, aliases: string[]): boolean {
-    const version = createHash('sha256').update(body).digest('hex').slice(0, 16);
+    const version = versionOf(body);
     if (store.get(name)?.version === version) return false;
     store.set(name, { name, version, body, aliases });
     return true;
+  }
+
+  /**
+   * Reads the mesh config ConfigMap (or forgets it when deleted). Only extensionProviders are
+   * used; trust domain and root namespace come from the settings, so a ConfigMap naming others is
+   * reported, not obeyed.
+   */
+  private readMeshConfig(configMap: Resource | undefined): void {
+    this.extensionProviders = [];
+    this.meshConfigProblems = [];
+    if (configMap?.kind !== 'ConfigMap') return;
+    const text = configMap.spec.data[MESH_CONFIG_MAP.key];
+    if (text === undefined) return;
+    const where = `ConfigMap/${configMap.metadata.namespace ?? 'default'}/${configMap.metadata.name}`;
+    const { config, problems } = readMeshConfigText(configMap.source.file, text, configMap.source, `data.${MESH_CONFIG_MAP.key}`, undefined);
+    const errors = problems.filter((p) => p.severity === 'error');
+    this.meshConfigProblems = errors.map((p) => `${where}: ${p.path}: ${p.message}`);
+    if (errors.length === 0) this.extensionProviders = config.extensionProviders;
+    for (const [field, own] of [['trustDomain', this.mesh.trustDomain], ['rootNamespace', this.mesh.rootNamespace]] as const) {
+      if (config[field] !== own) this.meshConfigProblems.push(`${where}: ${field} is ${JSON.stringify(config[field])} but the control plane runs with ${JSON.stringify(own)} (from its settings); the settings win`);
+    }
+    for (const p of this.meshConfigProblems) this.logger.warn({ configMap: where }, p);
+  }
+
+  /** Rebuilds the waypoint resources (all, or only the endpoints) and stores what changed. */
+  private regenerateWaypoints(all: boolean, copied: Set<string>): ModelChange[] {
+    const inputs = { index: this.index, mesh: this.mesh, extensionProviders: this.extensionProviders };
+    const wanted: Array<[string, ReadonlyMap<string, object>]> = [];
+    if (all) {
+      const generated = waypointResources(inputs);
+      this.waypointWarnings = generated.warnings;
+      wanted.push([LISTENER_TYPE, generated.listeners], [ROUTE_TYPE, generated.routes], [CLUSTER_TYPE, generated.clusters], [ENDPOINT_TYPE, generated.endpoints]);
+    } else {
+      wanted.push([ENDPOINT_TYPE, waypointEndpoints(inputs)]);
+    }
+    const changes: ModelChange[] = [];
+    for (const [typeUrl, resources] of wanted) {
+      const names = new Set<string>();
+      const current = this.resources.get(typeUrl) ?? new Map<string, GeneratedResource>();
+      const typeName = MESSAGE_OF[typeUrl] as MessageName;
+      const encoded = new Map([...resources].map(([name, message]) => [name, this.encode(typeName, message)]));
+      const unchanged = current.size === encoded.size && [...encoded].every(([name, body]) => current.get(name)?.version === versionOf(body));
+      if (unchanged) continue;
+      const store = this.writable(typeUrl, copied);
+      for (const name of [...store.keys()]) {
+        if (!encoded.has(name)) {
+          store.delete(name);
+          names.add(name);
+        }
+      }
+      for (const [name, body] of encoded) if (this.store(store, name, body, [])) names.add(name);
+      if (names.size > 0) changes.push({ typeUrl, names });
+    }
+    this.logger.debug({ all, changed: changes.map((c) => c.names.size) }, 'waypoint resources regenerated');
+    return changes;
   }
 
   /** Which ztunnel-enforced policies (converted PeerAuthentication included) apply to a pod. */
@@ -269,6 +370,10 @@ export class MeshModel {
     }
     this.logger.debug({ policies: wanted.size }, 'authorizations regenerated');
   }
+}
+
+function versionOf(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex').slice(0, 16);
 }
 
 function isPolicyKind(kind: string): boolean {
