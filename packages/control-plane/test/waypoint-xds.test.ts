@@ -1,0 +1,164 @@
+// A waypoint's view of the control plane over the real Delta ADS server: subscribing by explicit
+// names in Envoy's order (LDS `NS/GW`, then the RDS, CDS and EDS names the resources reference,
+// ADR 0007) yields the model's resources, and an AuthorizationPolicy change re-sends the Listener.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { parseResources, type Resource } from '@ambit/api';
+import { silentLogger, type Logger } from '@ambit/core';
+import { decodeMessage, encodeMessage, TYPE_URL, unpackAny, type envoy } from '@ambit/xds-types';
+import { MeshModel } from '../src/model/model.ts';
+import { DEFAULT_MESH } from '../src/model/mesh.ts';
+import { modelResourceSource } from '../src/resource-source.ts';
+import { eventually, startServer } from './xds-helpers.ts';
+
+// The waypoint's own xDS client. @ambit/xds-client is not (yet) a dependency of this package, so
+// it is loaded by path and typed by the little this test uses.
+interface Subscription {
+  typeUrl: string;
+  names: string[];
+  decode(name: string, body: Uint8Array): unknown;
+}
+interface XdsClient {
+  subscribe(sub: Subscription): void;
+  start(): void;
+  state<T>(typeUrl: string): ReadonlyMap<string, T>;
+  close(): Promise<void>;
+}
+type XdsClientConstructor = new (options: { address: string; credentials: grpc.ChannelCredentials; node: { id: string; metadata?: Record<string, string> }; logger: Logger }) => XdsClient;
+const clientModule = new URL('../../xds-client/src/index.ts', import.meta.url).href;
+const { DeltaXdsClient } = (await import(clientModule)) as { DeltaXdsClient: XdsClientConstructor };
+
+function parse(text: string): Resource[] {
+  const { resources, problems } = parseResources([{ path: 'waypoint-xds.yaml', text }]);
+  assert.deepEqual(problems.filter((p) => p.severity === 'error'), []);
+  return resources;
+}
+
+const CLUSTER = parse(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint } }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: waypoint, namespace: shop }
+spec: { gatewayClassName: istio-waypoint, listeners: [{ name: mesh, port: 15008, protocol: HBONE }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { clusterIP: 10.96.0.20, selector: { app: web }, ports: [{ name: http, port: 80, targetPort: http }, { name: tcp-db, port: 5432, targetPort: 5432 }] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: web-0, namespace: shop, labels: { app: web } }
+spec:
+  serviceAccountName: web
+  containers: [{ name: c, image: x, ports: [{ name: http, containerPort: 8080 }] }]
+status: { podIP: 10.244.1.5, conditions: [{ type: Ready, status: "True" }] }
+`);
+
+const DENY_DELETE = parse(`
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: no-delete, namespace: shop }
+spec:
+  targetRefs: [{ kind: Gateway, group: gateway.networking.k8s.io, name: waypoint }]
+  action: DENY
+  rules: [{ to: [{ operation: { methods: [DELETE] } }] }]
+`);
+
+const TYPE_NAME: Record<string, string> = {
+  [TYPE_URL.listener]: 'envoy.config.listener.v3.Listener',
+  [TYPE_URL.routeConfiguration]: 'envoy.config.route.v3.RouteConfiguration',
+  [TYPE_URL.cluster]: 'envoy.config.cluster.v3.Cluster',
+  [TYPE_URL.clusterLoadAssignment]: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
+};
+
+function subscription(typeUrl: string, names: string[]): Subscription {
+  return { typeUrl, names, decode: (_name, body) => decodeMessage(TYPE_NAME[typeUrl] ?? '', body) };
+}
+
+function filtersOf(listener: envoy.Listener): string[] {
+  return listener.filter_chains.flatMap((chain) =>
+    chain.filters.flatMap((f) => {
+      if (f.name !== 'envoy.filters.network.http_connection_manager') return [`${chain.name} ${f.name}`];
+      const hcm = unpackAny<envoy.HttpConnectionManager>(f.typed_config as NonNullable<envoy.Filter['typed_config']>);
+      return hcm.http_filters.map((h) => `${chain.name} ${h.name}`);
+    }),
+  );
+}
+
+test('a waypoint subscribes LDS NS/GW, then the RDS/CDS/EDS names it references, and follows a policy change', async () => {
+  const model = new MeshModel(DEFAULT_MESH, encodeMessage, silentLogger);
+  model.apply({ upserted: CLUSTER, deleted: [] });
+  const server = await startServer({ source: modelResourceSource(model) });
+  const client = new DeltaXdsClient({
+    address: server.address,
+    credentials: grpc.credentials.createInsecure(),
+    node: { id: 'waypoint~10.244.1.9~waypoint-0.shop~shop.svc.cluster.local', metadata: { NAME: 'waypoint-0', NAMESPACE: 'shop', GATEWAY_NAME: 'waypoint' } },
+    logger: silentLogger,
+  });
+  try {
+    client.subscribe(subscription(TYPE_URL.listener, ['shop/waypoint']));
+    client.start();
+    const listener = await eventually(() => client.state<envoy.Listener>(TYPE_URL.listener).get('shop/waypoint'), 'the Listener');
+    assert.deepEqual(listener.filter_chains.map((c) => c.name), ['web.shop.svc.cluster.local:80', 'web.shop.svc.cluster.local:5432']);
+    assert.deepEqual(filtersOf(listener), ['web.shop.svc.cluster.local:80 envoy.filters.http.router', 'web.shop.svc.cluster.local:5432 envoy.filters.network.tcp_proxy']);
+
+    // RDS: the route names the HTTP connection managers name.
+    const routeNames = listener.filter_chains.flatMap((c) =>
+      c.filters.filter((f) => f.name === 'envoy.filters.network.http_connection_manager').map((f) => unpackAny<envoy.HttpConnectionManager>(f.typed_config as NonNullable<envoy.Filter['typed_config']>).rds?.route_config_name ?? ''),
+    );
+    assert.deepEqual(routeNames, ['web.shop.svc.cluster.local:80']);
+    client.subscribe(subscription(TYPE_URL.routeConfiguration, routeNames));
+    const routes = await eventually(() => {
+      const held = client.state<envoy.RouteConfiguration>(TYPE_URL.routeConfiguration);
+      return held.size === routeNames.length ? held : undefined;
+    }, 'the routes');
+    const route = routes.get('web.shop.svc.cluster.local:80');
+    assert.equal(route?.name, 'web.shop.svc.cluster.local:80');
+
+    // CDS: every cluster the routes and the tcp_proxy name.
+    const routeClusters = [...routes.values()].flatMap((r) => r.virtual_hosts.flatMap((vh) => vh.routes.flatMap((x) => [x.route?.cluster ?? '', ...(x.route?.weighted_clusters?.clusters.map((c) => c.name) ?? [])]))).filter((n) => n !== '');
+    const tcpClusters = listener.filter_chains.flatMap((c) => c.filters.filter((f) => f.name === 'envoy.filters.network.tcp_proxy').map((f) => unpackAny<envoy.TcpProxy>(f.typed_config as NonNullable<envoy.Filter['typed_config']>).cluster ?? ''));
+    const clusterNames = [...new Set([...routeClusters, ...tcpClusters])].sort();
+    assert.deepEqual(clusterNames, ['outbound|5432||web.shop.svc.cluster.local', 'outbound|80||web.shop.svc.cluster.local']);
+    client.subscribe(subscription(TYPE_URL.cluster, clusterNames));
+    const clusters = await eventually(() => {
+      const held = client.state<envoy.Cluster>(TYPE_URL.cluster);
+      return held.size === clusterNames.length ? held : undefined;
+    }, 'the clusters');
+
+    // EDS: each cluster's eds_cluster_config.service_name.
+    const edsNames = [...clusters.values()].map((c) => c.eds_cluster_config?.service_name ?? '').sort();
+    assert.deepEqual(edsNames, clusterNames);
+    client.subscribe(subscription(TYPE_URL.clusterLoadAssignment, edsNames));
+    const endpoints = await eventually(() => {
+      const held = client.state<envoy.ClusterLoadAssignment>(TYPE_URL.clusterLoadAssignment);
+      return held.size === edsNames.length ? held : undefined;
+    }, 'the endpoints');
+    const web = endpoints.get('outbound|80||web.shop.svc.cluster.local')?.endpoints[0]?.lb_endpoints[0];
+    assert.equal(web?.endpoint?.address?.socket_address?.address, '10.244.1.5');
+    assert.equal(web?.endpoint?.address?.socket_address?.port_value, 8080);
+    assert.equal(web?.health_status, 'HEALTHY');
+    assert.equal(web?.metadata?.filter_metadata['ambit.hbone']?.fields['identity']?.stringValue, 'spiffe://cluster.local/ns/shop/sa/web');
+    assert.equal(web?.metadata?.filter_metadata['ambit.hbone']?.fields['port']?.numberValue, 15008);
+
+    // A Gateway-targeted DENY policy: the Listener is re-sent with an RBAC filter before the router.
+    model.apply({ upserted: DENY_DELETE, deleted: [] });
+    const updated = await eventually(() => {
+      const l = client.state<envoy.Listener>(TYPE_URL.listener).get('shop/waypoint');
+      return l && filtersOf(l).length === 3 ? l : undefined;
+    }, 'the Listener with the DENY policy');
+    assert.deepEqual(filtersOf(updated), [
+      'web.shop.svc.cluster.local:80 envoy.filters.http.rbac',
+      'web.shop.svc.cluster.local:80 envoy.filters.http.router',
+      'web.shop.svc.cluster.local:5432 envoy.filters.network.tcp_proxy',
+    ]);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
