@@ -4,11 +4,12 @@
 // and that a change announces only the resources whose bytes changed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseResources, resourceKey, type Resource } from '@ambit/api';
+import { parseResources, resourceKey, type DestinationRule, type Resource } from '@ambit/api';
 import { silentLogger } from '@ambit/core';
 import { decodeMessage, encodeMessage, unpackAny, type envoy } from '@ambit/xds-types';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, MeshModel, ROUTE_TYPE, type ModelChange } from '../../model/model.ts';
 import { DEFAULT_MESH } from '../../model/mesh.ts';
+import { destinationRuleFor } from './index.ts';
 
 function parse(text: string): Resource[] {
   const { resources, problems } = parseResources([{ path: 'waypoint.yaml', text }]);
@@ -92,6 +93,14 @@ spec:
 ---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
+metadata: { name: wrong-namespace, namespace: other }
+spec:
+  targetRefs: [{ kind: Service, group: "", name: web }]
+  action: DENY
+  rules: [{ to: [{ operation: { methods: [GET] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
 metadata: { name: selects-pods, namespace: shop }
 spec:
   selector: { matchLabels: { app: web } }
@@ -124,7 +133,7 @@ test('waypoint listener: chains for the bound service ports only (not the waypoi
   assert.equal(l.filter_chains[1]?.filters[0]?.name, 'envoy.filters.network.tcp_proxy');
 });
 
-test('waypoint listener: the HTTP chain enforces Gateway-, Service- and GatewayClass-targeted policies (AUDIT, DENY, ALLOW, router), not selector policies', () => {
+test('waypoint listener: the HTTP chain enforces Gateway-, Service- and GatewayClass-targeted policies (AUDIT, DENY, ALLOW, router), not selector policies nor a Service ref from another namespace', () => {
   const hcm = hcmOf(listener(model()).filter_chains[0]);
   assert.deepEqual(hcm.http_filters.map((f) => f.name), ['envoy.filters.http.rbac', 'envoy.filters.http.rbac', 'envoy.filters.http.rbac', 'envoy.filters.http.router']);
   assert.deepEqual(rbacActions(hcm), ['LOG', 'DENY', 'ALLOW']);
@@ -232,3 +241,45 @@ test('mesh config ConfigMap: its extensionProviders turn a CUSTOM policy into ex
   assert.deepEqual(m.meshConfigStatus(), { extensionProviders: [], problems: [] });
   assert.ok(m.policyWarnings().has('AuthorizationPolicy/shop/ext'));
 });
+
+const RULES = parse(`
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: short, namespace: shop }
+spec: { host: web }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: wildcard, namespace: shop }
+spec: { host: "*.shop.svc.cluster.local" }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: mesh-wide, namespace: istio-system }
+spec: { host: "*.svc.cluster.local" }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: elsewhere, namespace: other }
+spec: { host: api.shop.svc.cluster.local }
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: short-elsewhere, namespace: other }
+spec: { host: web }
+`).filter((r): r is DestinationRule => r.kind === 'DestinationRule');
+
+const drCases: Array<{ host: string; namespace: string; rule: string | undefined }> = [
+  // A short host resolves in the rule's own namespace: shop's `web` is web.shop, other's is web.other.
+  { host: 'web.shop.svc.cluster.local', namespace: 'shop', rule: 'short' },
+  { host: 'api.shop.svc.cluster.local', namespace: 'shop', rule: 'wildcard' },
+  // A rule in an unrelated namespace does not apply; the root namespace's does.
+  { host: 'web.other.svc.cluster.local', namespace: 'other', rule: 'short-elsewhere' },
+  { host: 'db.data.svc.cluster.local', namespace: 'data', rule: 'mesh-wide' },
+  { host: 'web.shop.svc.example.org', namespace: 'shop', rule: undefined },
+];
+for (const c of drCases) {
+  test(`destinationRuleFor(${c.host}) = ${c.rule ?? 'none'}`, () => {
+    assert.equal(destinationRuleFor(RULES, c.host, c.namespace, DEFAULT_MESH)?.metadata.name, c.rule);
+  });
+}

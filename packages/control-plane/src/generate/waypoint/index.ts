@@ -92,9 +92,10 @@ export function chainPolicies(policies: readonly AuthorizationPolicy[], rootName
 }
 
 /**
- * The DestinationRule for a host, as istiod picks one: a rule in the Service's namespace before one
- * in the root namespace before any other; within those an exact host (FQDN, or a short name
- * resolved in the rule's own namespace) before the longest matching `*.` wildcard.
+ * The DestinationRule for a host, as istiod looks one up for a service: rules in the Service's
+ * namespace first, then rules in the root namespace (rules elsewhere do not apply); within a
+ * namespace an exact host (an FQDN, or a short name resolved in the rule's own namespace) before
+ * the longest matching `*.` wildcard.
  */
 export function destinationRuleFor(rules: readonly DestinationRule[], host: string, serviceNamespace: string, mesh: MeshSettings): DestinationRule | undefined {
   const fqdn = (r: DestinationRule): string => {
@@ -109,6 +110,7 @@ export function destinationRuleFor(rules: readonly DestinationRule[], host: stri
     const h = fqdn(r);
     const ns = r.metadata.namespace ?? 'default';
     const scope = ns === serviceNamespace ? 2 : ns === mesh.rootNamespace ? 1 : 0;
+    if (scope === 0) return -1;
     if (h === host) return scope * 1000 + 999;
     if (h === '*') return scope * 1000;
     if (h.startsWith('*.') && host.endsWith(h.slice(1))) return scope * 1000 + h.length;
