@@ -5,29 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { parseResources, type Resource } from '@ambit/api';
-import { silentLogger, type Logger } from '@ambit/core';
+import { silentLogger } from '@ambit/core';
 import { decodeMessage, encodeMessage, TYPE_URL, unpackAny, type envoy } from '@ambit/xds-types';
 import { MeshModel } from '../src/model/model.ts';
 import { DEFAULT_MESH } from '../src/model/mesh.ts';
 import { modelResourceSource } from '../src/resource-source.ts';
 import { eventually, startServer } from './xds-helpers.ts';
+import { DeltaXdsClient, type TypeSubscription } from '@ambit/xds-client';
 
-// The waypoint's own xDS client. @ambit/xds-client is not (yet) a dependency of this package, so
-// it is loaded by path and typed by the little this test uses.
-interface Subscription {
-  typeUrl: string;
-  names: string[];
-  decode(name: string, body: Uint8Array): unknown;
-}
-interface XdsClient {
-  subscribe(sub: Subscription): void;
-  start(): void;
-  state<T>(typeUrl: string): ReadonlyMap<string, T>;
-  close(): Promise<void>;
-}
-type XdsClientConstructor = new (options: { address: string; credentials: grpc.ChannelCredentials; node: { id: string; metadata?: Record<string, string> }; logger: Logger }) => XdsClient;
-const clientModule = new URL('../../xds-client/src/index.ts', import.meta.url).href;
-const { DeltaXdsClient } = (await import(clientModule)) as { DeltaXdsClient: XdsClientConstructor };
 
 function parse(text: string): Resource[] {
   const { resources, problems } = parseResources([{ path: 'waypoint-xds.yaml', text }]);
@@ -76,7 +61,7 @@ const TYPE_NAME: Record<string, string> = {
   [TYPE_URL.clusterLoadAssignment]: 'envoy.config.endpoint.v3.ClusterLoadAssignment',
 };
 
-function subscription(typeUrl: string, names: string[]): Subscription {
+function subscription(typeUrl: string, names: string[]): TypeSubscription<unknown> {
   return { typeUrl, names, decode: (_name, body) => decodeMessage(TYPE_NAME[typeUrl] ?? '', body) };
 }
 
