@@ -2,13 +2,13 @@
 // variables (settings.ts); logs to stderr, one access log line per request with scope=access.
 import { createLogger, errorMessage } from '@ambit/core';
 import { Waypoint } from './app.ts';
-import { loadParts } from './parts.ts';
+import { WAYPOINT_PARTS } from './parts.ts';
 import { readSettings } from './settings.ts';
 
 const settings = readSettings(process.env);
 const logger = createLogger({ component: 'waypoint', format: settings.logFormat }).child({ gateway: `${settings.podNamespace}/${settings.gatewayName}`, pod: settings.podName });
 process.on('unhandledRejection', (reason) => logger.error({ err: errorMessage(reason) }, 'unhandled rejection'));
-const waypoint = new Waypoint(settings, logger, await loadParts(logger));
+const waypoint = new Waypoint(settings, logger, WAYPOINT_PARTS);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     logger.info({ signal, drainMs: settings.drainMs }, 'draining');

@@ -10,7 +10,6 @@ import { errorMessage } from '@ambit/core';
 import type { AttemptOutcome, Endpoint, HeaderList, RequestInfo } from '../contracts.ts';
 import type { RequestRecord } from '../telemetry/requests.ts';
 import { responseTrailers, type UpstreamRequest } from '../upstream/http-upstreams.ts';
-import type { HttpChain } from '../xds/listener.ts';
 import type { DownstreamConnection, ProxyContext } from './context.ts';
 import { sendLocalReply, type DownstreamResponse, type LocalReply } from './local-reply.ts';
 import { ensureTracing, forwardable, getHeader, headersFromRaw, isGrpc, setHeader } from './request-headers.ts';
@@ -124,7 +123,7 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     return;
   }
   record.chain = chain.name;
-  const { requestId, traceparent } = ensureTracing(headers, chain.generateRequestId);
+  const { requestId } = ensureTracing(headers, chain.generateRequestId);
   record.requestId = requestId;
   const queryAt = rawTarget.indexOf('?');
   const rawPath = queryAt < 0 ? rawTarget : rawTarget.slice(0, queryAt);

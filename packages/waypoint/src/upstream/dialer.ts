@@ -55,6 +55,8 @@ function tcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.off('error', onError);
+      // Whoever reads the socket sees its end; an error event with no listener would crash the process.
+      socket.on('error', () => {});
       resolve(socket);
     });
     const onError = (error: Error): void => {
