@@ -7,9 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ambit, ambitJson, labName, leftovers, REPO } from './helpers.ts';
+import { ambit, ambitJson, labName, leftovers } from './helpers.ts';
 
-const WAYPOINT_MAIN = `${REPO}packages/waypoint/src/main.ts`;
 const LAB = labName('wpt');
 const CONFIG = `/run/ambit/${LAB}/config`;
 
@@ -43,7 +42,7 @@ spec:
 
 const status = (): Promise<Status> => ambitJson<Status>(['lab', 'status', '--name', LAB, '-o', 'json']);
 
-describe('ambit waypoint in a lab', { skip: !existsSync(WAYPOINT_MAIN) && 'waypoint binary not built yet' }, () => {
+describe('ambit waypoint in a lab', () => {
   let dir: string;
   let applied: Awaited<ReturnType<typeof ambit>>;
 

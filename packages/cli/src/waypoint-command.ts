@@ -5,7 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { toYaml, type Gateway, type Namespace } from '@ambit/api';
 import { AmbitError, formatDuration, parseDuration, waitFor } from '@ambit/core';
-import { labApplySources, labStatus, type GatewayStatusEntry, type NamespaceStatusEntry } from '@ambit/lab';
+import { labApplySources, labNames, labStatus, type GatewayStatusEntry, type NamespaceStatusEntry } from '@ambit/lab';
 import { EXIT, UsageError } from './exit-codes.ts';
 import { table } from './format.ts';
 
@@ -270,11 +270,11 @@ async function waitProgrammed(lab: string, namespace: string, name: string, time
       { timeoutMs, intervalMs: 100, maxIntervalMs: 500, what: `waypoint ${namespace}/${name} to be programmed` },
     );
   } catch (error) {
-    if (error instanceof AmbitError && error.code === 'AMBIT_LAB_NOT_RUNNING') throw error;
+    if (!(error instanceof AmbitError && error.code === 'AMBIT_CORE_TIMEOUT')) throw error;
     const condition = last?.conditions.find((c) => c.type === 'Programmed');
     const why = condition ? `${condition.reason}: ${condition.message}` : 'the Gateway has no Programmed condition';
     throw new AmbitError('AMBIT_CLI_WAYPOINT_NOT_PROGRAMMED', `timed out after ${formatDuration(timeoutMs)} waiting for waypoint ${namespace}/${name} to be programmed (${why})`, {
-      hint: 'see the waypoint pod\'s log under /run/ambit/<lab>/logs/pods/, or raise --waypoint-timeout',
+      hint: `see the waypoint pod's log under ${labNames(lab).logDir}/pods/, or raise --waypoint-timeout`,
     });
   }
 }

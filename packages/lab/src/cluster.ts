@@ -292,7 +292,9 @@ export class LabCluster {
         throw error;
       }
     });
-    await this.waitReady([...this.pods.values()]);
+    // A waypoint's readiness is reported as its Gateway's Programmed condition, which callers
+    // wait for when they want to (`waypoint apply --wait`), as with istiod's controller.
+    await this.waitReady([...this.pods.values()].filter((p) => p.owner === undefined || !this.derived.has(p.owner)));
     await this.updateDataPlane();
   }
 

@@ -104,11 +104,33 @@ export async function labUp(options: UpOptions): Promise<LabStatus> {
       { timeoutMs: 60_000 + options.nodes * 5000, intervalMs: 50, maxIntervalMs: 250, what: `lab ${names.lab} to start` },
     );
     if (files.length > 0) await applyFiles(names, files, 'apply');
+    await waitWaypointsReady(names.lab, WAYPOINTS_READY_TIMEOUT_MS);
     return await labStatus(names.lab);
   } catch (error) {
     await destroyLab(names).catch(() => undefined);
     if (error instanceof AmbitError && error.code === 'AMBIT_CORE_TIMEOUT' && error.cause instanceof AmbitError) throw error.cause;
     throw error;
+  }
+}
+
+const WAYPOINTS_READY_TIMEOUT_MS = 120_000;
+
+/** `lab up` returns when every component is ready, waypoints too (apply does not wait for them). */
+async function waitWaypointsReady(lab: string, timeoutMs: number): Promise<void> {
+  let waiting: string[] = [];
+  try {
+    await waitFor(
+      async () => {
+        waiting = (await labStatus(lab)).components.filter((c) => c.kind === 'waypoint' && !c.ready).map((c) => `${c.namespace ?? '?'}/${c.name ?? '?'}`);
+        return waiting.length === 0;
+      },
+      { timeoutMs, intervalMs: 50, maxIntervalMs: 500, what: 'waypoints to become ready' },
+    );
+  } catch (error) {
+    if (!(error instanceof AmbitError && error.code === 'AMBIT_CORE_TIMEOUT')) throw error;
+    throw new AmbitError('AMBIT_LAB_PODS_NOT_READY', `waypoint pods not ready after ${timeoutMs / 1000}s: ${waiting.join(', ')}`, {
+      hint: `see the pod logs in ${labNames(lab).logDir}/pods/`,
+    });
   }
 }
 
