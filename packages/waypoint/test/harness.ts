@@ -47,6 +47,9 @@ export interface Backend {
   http1Port: number;
   h2Port: number;
   tcpEchoPort: number;
+  /** Envoy's HTTP ext_authz check protocol: 200 with x-ext-authz: allow, else 403. */
+  extAuthzPort: number;
+  checks: SeenRequest[];
   seen: SeenRequest[];
   close(): Promise<void>;
 }
@@ -65,6 +68,8 @@ export async function startBackend(credentials: HboneCredentials): Promise<Backe
   };
   const h1 = http.createServer((req, res) => {
     void record(req).then((entry) => {
+      // Never answers: the waypoint's route timeout must.
+      if (entry.path.startsWith('/slow')) return;
       if (entry.path.startsWith('/status/')) {
         res.writeHead(Number(entry.path.slice('/status/'.length)), { 'content-type': 'text/plain' });
         res.end('status\n');
@@ -76,6 +81,7 @@ export async function startBackend(credentials: HboneCredentials): Promise<Backe
   });
   const h2 = http2.createServer((req, res) => {
     void record(req).then((entry) => {
+      if (entry.path.endsWith('/Slow')) return;
       // A gRPC-shaped answer: the request's message echoed, status in the trailers.
       res.writeHead(200, { 'content-type': 'application/grpc' });
       res.addTrailers({ 'grpc-status': '0', 'grpc-message': '', 'x-trailer': 'kept' });
@@ -86,8 +92,16 @@ export async function startBackend(credentials: HboneCredentials): Promise<Backe
     socket.on('error', () => {});
     socket.pipe(socket);
   });
+  const checks: SeenRequest[] = [];
+  const extAuthz = http.createServer((req, res) => {
+    checks.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, peer: peers.get(req.socket.remotePort ?? 0) ?? 'unknown', body: '' });
+    req.resume();
+    const ok = req.headers['x-ext-authz'] === 'allow';
+    res.writeHead(ok ? 200 : 403, { 'content-type': 'text/plain', 'x-ext-authz-check-result': ok ? 'allowed' : 'denied' });
+    res.end(ok ? '' : 'denied by ext-authz');
+  });
   const sockets = new Set<Socket>();
-  for (const server of [h1, h2, echo]) {
+  for (const server of [h1, h2, echo, extAuthz]) {
     server.on('connection', (s: Socket) => {
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
@@ -116,11 +130,13 @@ export async function startBackend(credentials: HboneCredentials): Promise<Backe
     http1Port: (h1.address() as AddressInfo).port,
     h2Port: (h2.address() as AddressInfo).port,
     tcpEchoPort: (echo.address() as AddressInfo).port,
+    extAuthzPort: (extAuthz.address() as AddressInfo).port,
+    checks,
     seen,
     close: async () => {
       await hbone.close({ drainMs: 0 });
       for (const s of sockets) s.destroy();
-      await Promise.all([h1, h2, echo].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await Promise.all([h1, h2, echo, extAuthz].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
 }

@@ -23,6 +23,36 @@ export interface ChainSpec {
   /** RBAC DENY policies: name -> path prefixes denied to everyone. */
   denyPrefixes?: Record<string, string[]>;
   tcp?: boolean;
+  /** CUSTOM: requests under these path prefixes are checked by the ext_authz cluster. */
+  extAuthz?: { cluster: string; prefixes: string[] };
+}
+
+/** CUSTOM as ADR 0007 writes it: shadow DENY rules naming istio-ext-authz-* policies, then ext_authz gated on them. */
+function custom(spec: { cluster: string; prefixes: string[] }): object[] {
+  const policy = 'istio-ext-authz-ns[default]-policy[ext]-rule[0]';
+  return [
+    {
+      name: ENVOY_FILTER.rbac,
+      typed_config: packAny(ENVOY_TYPE.rbac, {
+        shadow_rules: { action: 'DENY', policies: { [policy]: { permissions: [{ or_rules: { rules: spec.prefixes.map((prefix) => ({ url_path: { path: { prefix } } })) } }], principals: [{ any: true }] } } },
+        shadow_rules_stat_prefix: 'istio_ext_authz_',
+      }),
+    },
+    {
+      name: ENVOY_FILTER.extAuthz,
+      typed_config: packAny(ENVOY_TYPE.extAuthz, {
+        http_service: {
+          server_uri: { uri: `http://${spec.cluster.split('|')[3] ?? ''}`, cluster: spec.cluster, timeout: { seconds: '2', nanos: 0 } },
+          path_prefix: '',
+          authorization_request: { allowed_headers: { patterns: [{ exact: 'x-ext-authz', ignore_case: true }] } },
+          authorization_response: { allowed_upstream_headers: { patterns: [{ exact: 'x-ext-authz-check-result', ignore_case: true }] }, allowed_client_headers: { patterns: [{ exact: 'x-ext-authz-check-result', ignore_case: true }] } },
+        },
+        failure_mode_allow: false,
+        status_on_error: { code: 'Forbidden' },
+        filter_enabled_metadata: { filter: ENVOY_FILTER.rbac, path: [{ key: 'istio_ext_authz_shadow_effective_policy_id' }], value: { string_match: { prefix: 'istio-ext-authz', ignore_case: false } } },
+      }),
+    },
+  ];
 }
 
 function rbacDeny(policies: Record<string, string[]>): object {
@@ -53,6 +83,7 @@ export function listener(name: string, chains: ChainSpec[]): object {
                 merge_slashes: false,
                 generate_request_id: { value: true },
                 http_filters: [
+                  ...(c.extAuthz ? custom(c.extAuthz) : []),
                   ...(c.denyPrefixes ? [rbacDeny(c.denyPrefixes)] : []),
                   { name: ENVOY_FILTER.router, typed_config: packAny(ENVOY_TYPE.router, {}) },
                 ],
@@ -63,10 +94,22 @@ export function listener(name: string, chains: ChainSpec[]): object {
   };
 }
 
-export function routeConfiguration(host: string, port: number): object {
+/** The Service's routes: `timed` prefixes get a route timeout (ms), then the default route (no timeout, as Istio). */
+export function routeConfiguration(host: string, port: number, timed: Record<string, number> = {}): object {
+  const cluster = outbound(host, port);
+  const ms = (n: number) => ({ seconds: String(Math.floor(n / 1000)), nanos: (n % 1000) * 1e6 });
   return {
     name: `${host}:${port}`,
-    virtual_hosts: [{ name: `${host}:${port}`, domains: ['*'], routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: outbound(host, port), timeout: { seconds: '0', nanos: 0 } } }] }],
+    virtual_hosts: [
+      {
+        name: `${host}:${port}`,
+        domains: ['*'],
+        routes: [
+          ...Object.entries(timed).map(([prefix, timeout]) => ({ name: `timed${prefix}`, match: { prefix }, route: { cluster, timeout: ms(timeout) } })),
+          { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: ms(0) } },
+        ],
+      },
+    ],
   };
 }
 

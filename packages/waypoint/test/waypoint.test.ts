@@ -18,8 +18,9 @@ const ECHO = 'echo.default.svc.cluster.local';
 const GRPC = 'grpc.default.svc.cluster.local';
 const TCP = 'tcp.default.svc.cluster.local';
 const EMPTY = 'empty.default.svc.cluster.local';
+const AUTHORIZER = 'ext-authz.default.svc.cluster.local';
 const CHAINS: ChainSpec[] = [
-  { host: ECHO, vip: '10.96.0.10', port: 80, denyPrefixes: { 'ns[default]-policy[deny-admin]-rule[0]': ['/admin'] } },
+  { host: ECHO, vip: '10.96.0.10', port: 80, denyPrefixes: { 'ns[default]-policy[deny-admin]-rule[0]': ['/admin'] }, extAuthz: { cluster: outbound(AUTHORIZER, 9000), prefixes: ['/ext'] } },
   { host: GRPC, vip: '10.96.0.11', port: 9090, denyPrefixes: { 'ns[default]-policy[deny-forbidden]-rule[0]': ['/echo.Echo/Forbidden'] } },
   { host: TCP, vip: '10.96.0.12', port: 7000, tcp: true },
   { host: EMPTY, vip: '10.96.0.13', port: 80 },
@@ -45,14 +46,15 @@ before(async () => {
   waypoint = await startWaypoint(await issue(ca, WAYPOINT_ID), WAYPOINT_PARTS, accessLog);
   const xds = waypoint.xds;
   xds.push(TYPE_URL.listener, [listener('default/waypoint', CHAINS)]);
-  xds.push(TYPE_URL.routeConfiguration, [routeConfiguration(ECHO, 80), routeConfiguration(GRPC, 9090), routeConfiguration(EMPTY, 80)]);
-  xds.push(TYPE_URL.cluster, [cluster(outbound(ECHO, 80)), cluster(outbound(GRPC, 9090)), cluster(outbound(TCP, 7000)), cluster(outbound(EMPTY, 80))]);
+  xds.push(TYPE_URL.routeConfiguration, [routeConfiguration(ECHO, 80, { '/slow': 300 }), routeConfiguration(GRPC, 9090, { '/echo.Echo/Slow': 300 }), routeConfiguration(EMPTY, 80)]);
+  xds.push(TYPE_URL.cluster, [cluster(outbound(ECHO, 80)), cluster(outbound(GRPC, 9090)), cluster(outbound(TCP, 7000)), cluster(outbound(EMPTY, 80)), cluster(outbound(AUTHORIZER, 9000))]);
   const hbone = { identity: BACKEND_ID, port: backend.hbonePort };
   xds.push(TYPE_URL.clusterLoadAssignment, [
     assignment(outbound(ECHO, 80), [{ ip: '127.0.0.1', port: backend.http1Port, hbone }]),
     assignment(outbound(GRPC, 9090), [{ ip: '127.0.0.1', port: backend.h2Port, hbone }]),
     assignment(outbound(TCP, 7000), [{ ip: '127.0.0.1', port: backend.tcpEchoPort, hbone }]),
     assignment(outbound(EMPTY, 80), []),
+    assignment(outbound(AUTHORIZER, 9000), [{ ip: '127.0.0.1', port: backend.extAuthzPort, hbone }]),
   ]);
   assert.deepEqual(xds.rejected, []);
 });
@@ -67,8 +69,10 @@ test('subscriptions follow references in Envoy order: LDS -> RDS -> CDS -> EDS, 
   const xds = waypoint.xds;
   assert.deepEqual(xds.subscribed(TYPE_URL.listener), ['default/waypoint']);
   assert.deepEqual(xds.subscribed(TYPE_URL.routeConfiguration), [`${ECHO}:80`, `${EMPTY}:80`, `${GRPC}:9090`]);
-  assert.deepEqual(xds.subscribed(TYPE_URL.cluster), [outbound(ECHO, 80), outbound(EMPTY, 80), outbound(GRPC, 9090), outbound(TCP, 7000)].sort());
-  assert.deepEqual(xds.subscribed(TYPE_URL.clusterLoadAssignment), [outbound(ECHO, 80), outbound(EMPTY, 80), outbound(GRPC, 9090), outbound(TCP, 7000)].sort());
+  // The ext_authz filter's server_uri.cluster and the tcp_proxy's cluster come from the Listener itself.
+  const clusters = [outbound(ECHO, 80), outbound(EMPTY, 80), outbound(GRPC, 9090), outbound(TCP, 7000), outbound(AUTHORIZER, 9000)].sort();
+  assert.deepEqual(xds.subscribed(TYPE_URL.cluster), clusters);
+  assert.deepEqual(xds.subscribed(TYPE_URL.clusterLoadAssignment), clusters);
   assert.equal(waypoint.config.ready(), true);
 });
 
@@ -225,4 +229,42 @@ test('istio_requests_total and the access log describe each request with Istio l
   assert.equal(log?.['upstream_cluster'], outbound(ECHO, 80));
   assert.equal(log?.['upstream_host'], `127.0.0.1:${backend.http1Port}`);
   assert.equal(log?.['source_principal'], CLIENT_ID);
+});
+
+test('CUSTOM: ext_authz is asked only for matching paths, through HBONE; allow adds its upstream header, deny answers its status and body (UAEX)', async () => {
+  const checks = backend.checks.length;
+  const seen = backend.seen.length;
+  const plain = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.10:80'), { path: '/plain' });
+  assert.equal(plain.status, 200);
+  assert.equal(backend.checks.length, checks, 'no CUSTOM rule matched: the provider is not called');
+
+  const allowed = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.10:80'), { path: '/ext/item', headers: { 'x-ext-authz': 'allow' } });
+  assert.equal(allowed.status, 200);
+  const check = backend.checks[checks];
+  assert.equal(check?.peer, WAYPOINT_ID);
+  assert.equal(check?.path, '/ext/item');
+  assert.equal(check?.headers['host'], 'echo.default.svc.cluster.local');
+  assert.equal(backend.seen.at(-1)?.headers['x-ext-authz-check-result'], 'allowed');
+  assert.ok(backend.seen.length > seen);
+
+  const denied = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.10:80'), { path: '/ext/item', headers: { 'x-request-id': 'ext-denied' } });
+  assert.equal(denied.status, 403);
+  assert.equal(denied.body, 'denied by ext-authz');
+  assert.equal(denied.headers['x-ext-authz-check-result'], 'denied');
+  assert.equal(accessLines.find((l) => l['x_request_id'] === 'ext-denied')?.['response_flags'], 'UAEX');
+});
+
+test('a route timeout answers 504 UT; for gRPC grpc-status 4 DEADLINE_EXCEEDED', async () => {
+  const response = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.10:80'), { path: '/slow', headers: { 'x-request-id': 'slow-1' } });
+  assert.equal(response.status, 504);
+  assert.equal(accessLines.find((l) => l['x_request_id'] === 'slow-1')?.['response_flags'], 'UT');
+  const stream = await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.11:9090');
+  const session = http2.connect('http://10.96.0.11:9090', { createConnection: () => stream as unknown as Socket });
+  try {
+    const grpc = await h2Request(session, { ':method': 'POST', ':path': '/echo.Echo/Slow', 'content-type': 'application/grpc' }, grpcFrame('x'));
+    assert.equal(grpc.headers[':status'], 200);
+    assert.equal(grpc.headers['grpc-status'], '4');
+  } finally {
+    session.destroy();
+  }
 });

@@ -33,7 +33,9 @@ export function extAuthzTransport(config: ConfigView, upstreams: HttpUpstreams):
     const endpoint = cluster.pick(new Set());
     if (endpoint === undefined) throw waypointError(WAYPOINT_CODES.upstream, `ext_authz cluster ${name} has no healthy endpoint`);
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : new AbortController().signal;
-    const authority = name.split('|')[3] ?? endpoint.key;
+    // The check carries the original request's Host (Envoy always sends it); the authorizer's
+    // host from the cluster name is the fallback.
+    const authority = headers.find(([n]) => n === 'host')?.[1] ?? name.split('|')[3] ?? endpoint.key;
     const outcome = await upstreams.http1(endpoint, { method, path, authority, headers: forwardable(headers), body: undefined, connectTimeoutMs: cluster.connectTimeoutMs, signal });
     cluster.record(endpoint, outcome);
     if (outcome.kind !== 'response') throw waypointError(WAYPOINT_CODES.upstream, `ext_authz check to ${endpoint.key} of ${name} failed (${outcome.kind}): ${outcome.error.message}`, { cause: outcome.error });

@@ -48,6 +48,9 @@ export interface WaypointConfigOptions {
   logger: Logger;
 }
 
+/** Envoy's default initial_fetch_timeout. */
+export const INITIAL_FETCH_TIMEOUT_MS = 15_000;
+
 const TYPES = [TYPE_URL.listener, TYPE_URL.routeConfiguration, TYPE_URL.cluster, TYPE_URL.clusterLoadAssignment] as const;
 
 function named<T extends { name: string }>(kind: string, name: string, resource: T): T {
@@ -63,6 +66,8 @@ export class WaypointConfig {
   readonly #assignments = new Map<string, HeldAssignment>();
   /** Names currently subscribed per type (what updateSubscription was last told). */
   readonly #subscribed = new Map<string, Set<string>>();
+  /** When each `<type> <name>` was subscribed (initial fetch timeout). */
+  readonly #subscribedAt = new Map<string, number>();
   readonly #xds: XdsSubscriber;
   readonly #compilers: ConfigCompilers;
   readonly #logger: Logger;
@@ -124,11 +129,25 @@ export class WaypointConfig {
     return this.#clusters.get(name)?.runtime;
   }
 
-  /** Ready: the Listener is held and every type with names subscribed has had its first response. */
-  ready(): boolean {
+  /**
+   * Ready: the Listener is held and so is every RouteConfiguration, Cluster and assignment it
+   * leads to. As Envoy's initial_fetch_timeout, a name the control plane has not sent within
+   * INITIAL_FETCH_TIMEOUT_MS of being subscribed no longer holds readiness back (a route may name
+   * a cluster that does not exist; requests to it get 503 NC).
+   */
+  ready(now: number = Date.now()): boolean {
     if (this.#listener === undefined) return false;
-    const status = new Map(this.#xds.status().types.map((t) => [t.typeUrl, t.ready]));
-    return TYPES.every((type) => (this.#subscribed.get(type)?.size ?? 0) === 0 || status.get(type) === true);
+    const held: Record<string, ReadonlyMap<string, unknown>> = {
+      [TYPE_URL.routeConfiguration]: this.#routes,
+      [TYPE_URL.cluster]: this.#clusters,
+      [TYPE_URL.clusterLoadAssignment]: this.#assignments,
+    };
+    for (const [type, names] of this.#subscribed) {
+      const have = held[type];
+      if (have === undefined) continue;
+      for (const name of names) if (!have.has(name) && now - (this.#subscribedAt.get(`${type} ${name}`) ?? 0) < INITIAL_FETCH_TIMEOUT_MS) return false;
+    }
+    return true;
   }
 
   dump(): Record<string, unknown> {
@@ -219,6 +238,9 @@ export class WaypointConfig {
     const remove = [...current].filter((n) => !wanted.has(n)).sort();
     if (add.length === 0 && remove.length === 0) return;
     this.#subscribed.set(typeUrl, new Set(wanted));
+    const now = Date.now();
+    for (const name of add) this.#subscribedAt.set(`${typeUrl} ${name}`, now);
+    for (const name of remove) this.#subscribedAt.delete(`${typeUrl} ${name}`);
     this.#logger.debug({ typeUrl, subscribe: add, unsubscribe: remove }, 'xDS subscription changed');
     this.#xds.updateSubscription(typeUrl, add, remove);
   }
