@@ -81,10 +81,16 @@ export class Waypoint {
       logger: logger.child({ scope: 'xds' }),
       registry: this.registry,
     });
-    this.#config = new WaypointConfig({ xds: this.#xds, listenerName: `${settings.podNamespace}/${settings.gatewayName}`, compilers: parts.compilers, logger: logger.child({ scope: 'config' }) });
     this.#pool = new HbonePool({ logger: logger.child({ scope: 'pool' }) });
     const dialer = new Dialer({ pool: this.#pool, credentials: () => this.#credentials(), identity: this.identity, sourceIp: settings.podIp });
     this.#upstreams = new HttpUpstreams(dialer, logger.child({ scope: 'upstream' }));
+    this.#config = new WaypointConfig({
+      xds: this.#xds,
+      listenerName: `${settings.podNamespace}/${settings.gatewayName}`,
+      compilers: parts.compilers,
+      logger: logger.child({ scope: 'config' }),
+      onEndpoints: (keys) => this.#upstreams.retain(keys),
+    });
     const ctx: ProxyContext = {
       config: this.#config,
       upstreams: this.#upstreams,

@@ -145,6 +145,7 @@ export interface WaypointUnderTest {
   xds: FakeXds;
   config: WaypointConfig;
   registry: Registry;
+  upstreams: HttpUpstreams;
   hbone: HboneServer;
   port: number;
   close(): Promise<void>;
@@ -159,11 +160,11 @@ export interface WaypointParts {
 /** The waypoint's HBONE termination and HTTP machinery as app.ts wires them, on 127.0.0.1. */
 export async function startWaypoint(credentials: HboneCredentials, parts: WaypointParts, accessLog: Logger = silentLogger): Promise<WaypointUnderTest> {
   const xds = new FakeXds();
-  const config = new WaypointConfig({ xds, listenerName: 'default/waypoint', compilers: parts.compilers, logger: silentLogger });
   const registry = new Registry();
   const pool = new HbonePool({ connectTimeoutMs: 5000 });
   const dialer = new Dialer({ pool, credentials: () => credentials, identity: WAYPOINT_ID, sourceIp: '127.0.0.1' });
   const upstreams = new HttpUpstreams(dialer, silentLogger);
+  const config = new WaypointConfig({ xds, listenerName: 'default/waypoint', compilers: parts.compilers, logger: silentLogger, onEndpoints: (keys) => upstreams.retain(keys) });
   const ctx: ProxyContext = {
     config,
     upstreams,
@@ -182,6 +183,7 @@ export async function startWaypoint(credentials: HboneCredentials, parts: Waypoi
     xds,
     config,
     registry,
+    upstreams,
     hbone,
     port: address.port,
     close: async () => {

@@ -95,7 +95,7 @@ export function listener(name: string, chains: ChainSpec[]): object {
 }
 
 /** The Service's routes: `timed` prefixes get a route timeout (ms), then the default route (no timeout, as Istio). */
-export function routeConfiguration(host: string, port: number, timed: Record<string, number> = {}): object {
+export function routeConfiguration(host: string, port: number, timed: Record<string, number> = {}, retry?: { retryOn: string; numRetries: number }): object {
   const cluster = outbound(host, port);
   const ms = (n: number) => ({ seconds: String(Math.floor(n / 1000)), nanos: (n % 1000) * 1e6 });
   return {
@@ -106,7 +106,11 @@ export function routeConfiguration(host: string, port: number, timed: Record<str
         domains: ['*'],
         routes: [
           ...Object.entries(timed).map(([prefix, timeout]) => ({ name: `timed${prefix}`, match: { prefix }, route: { cluster, timeout: ms(timeout) } })),
-          { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: ms(0) } },
+          {
+            name: 'default',
+            match: { prefix: '/' },
+            route: { cluster, timeout: ms(0), ...(retry ? { retry_policy: { retry_on: retry.retryOn, num_retries: { value: retry.numRetries }, retry_back_off: { base_interval: ms(5), max_interval: ms(10) } } } : {}) },
+          },
         ],
       },
     ],

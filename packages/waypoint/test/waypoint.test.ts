@@ -4,8 +4,10 @@
 // behaviour (403 `RBAC: access denied`, gRPC trailers-only status 7, 503 for an unknown VIP).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
 import http2 from 'node:http2';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { HbonePool, HboneRefusedError, type HboneCredentials } from '@ambit/hbone';
 import { CertificateAuthority } from '@ambit/spiffe';
 import { TYPE_URL } from '@ambit/xds-types';
@@ -266,5 +268,70 @@ test('a route timeout answers 504 UT; for gRPC grpc-status 4 DEADLINE_EXCEEDED',
     assert.equal(grpc.headers['grpc-status'], '4');
   } finally {
     session.destroy();
+  }
+});
+
+test('connections to an endpoint EDS no longer lists are closed', async () => {
+  const ghost = 'ghost.default.svc.cluster.local';
+  const chains = [...CHAINS, { host: ghost, vip: '10.96.0.14', port: 80 }];
+  const xds = waypoint.xds;
+  xds.push(TYPE_URL.listener, [listener('default/waypoint', chains)]);
+  xds.push(TYPE_URL.routeConfiguration, [routeConfiguration(ghost, 80)]);
+  xds.push(TYPE_URL.cluster, [cluster(outbound(ghost, 80))]);
+  // An unmeshed endpoint (plain TCP) of its own.
+  const server = http.createServer((_req, res) => res.end('ghost'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  xds.push(TYPE_URL.clusterLoadAssignment, [assignment(outbound(ghost, 80), [{ ip: '127.0.0.1', port: (server.address() as AddressInfo).port }])]);
+  try {
+    const before = waypoint.upstreams.stats().http1Pools;
+    assert.equal((await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.14:80'), { path: '/ghost' })).status, 200);
+    assert.equal(waypoint.upstreams.stats().http1Pools, before + 1);
+    xds.push(TYPE_URL.clusterLoadAssignment, [assignment(outbound(ghost, 80), [])]);
+    assert.equal(waypoint.upstreams.stats().http1Pools, before);
+  } finally {
+    xds.push(TYPE_URL.listener, [listener('default/waypoint', CHAINS)]);
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+test('a retried POST sends its buffered body again: 503 from one endpoint, 200 from the next', async () => {
+  const flaky = 'flaky.default.svc.cluster.local';
+  const failingBodies: string[] = [];
+  const failing = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      failingBodies.push(Buffer.concat(chunks).toString());
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('always failing');
+    });
+  });
+  failing.listen(0, '127.0.0.1');
+  await once(failing, 'listening');
+  const xds = waypoint.xds;
+  xds.push(TYPE_URL.listener, [listener('default/waypoint', [...CHAINS, { host: flaky, vip: '10.96.0.15', port: 80 }])]);
+  xds.push(TYPE_URL.routeConfiguration, [routeConfiguration(flaky, 80, {}, { retryOn: '5xx', numRetries: 2 })]);
+  xds.push(TYPE_URL.cluster, [cluster(outbound(flaky, 80))]);
+  xds.push(TYPE_URL.clusterLoadAssignment, [
+    assignment(outbound(flaky, 80), [
+      { ip: '127.0.0.1', port: (failing.address() as AddressInfo).port },
+      { ip: '127.0.0.1', port: backend.http1Port, hbone: { identity: BACKEND_ID, port: backend.hbonePort } },
+    ]),
+  ]);
+  try {
+    // Round robin: of two requests at least one is tried on the failing endpoint first.
+    for (const n of [1, 2]) {
+      const response = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.15:80'), { method: 'POST', path: '/order', body: `order-${n}`, headers: { 'content-type': 'text/plain' } });
+      assert.equal(response.status, 200);
+      assert.equal(response.body, `hello POST /order order-${n}`);
+    }
+    assert.ok(failingBodies.length >= 1);
+    for (const body of failingBodies) assert.match(body, /^order-[12]$/);
+  } finally {
+    xds.push(TYPE_URL.listener, [listener('default/waypoint', CHAINS)]);
+    failing.closeAllConnections();
+    failing.close();
   }
 });

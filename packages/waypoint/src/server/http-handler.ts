@@ -90,6 +90,9 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     audited: [],
     details: undefined,
   };
+  // Errors surface through 'close' and the awaited steps; an 'error' event must never go unheard.
+  (req as Readable).on('error', () => {});
+  res.on('error', () => {});
   let bodyBytes = (): number => 0;
   let sentBytes = 0;
   const downstream = new AbortController();
@@ -248,16 +251,23 @@ function relayBody(body: Readable, res: DownstreamResponse, protocol: RequestInf
     };
     writable.on('drain', onDrain);
     body.on('data', (chunk: Buffer) => {
+      if (res.destroyed) return;
       sent(chunk.length);
       if (!writable.write(chunk)) body.pause();
     });
     body.once('end', () => {
       writable.off('drain', onDrain);
-      const trailers = responseTrailers(body);
-      const status = trailers.find(([n]) => n === 'grpc-status')?.[1];
-      if (status !== undefined) grpcStatus(status);
-      if (protocol === 'HTTP/2' && trailers.length > 0) (res as Http2ServerResponse).addTrailers(toObject(trailers) as unknown as Record<string, string>);
-      res.end();
+      try {
+        const trailers = forwardable(responseTrailers(body));
+        const status = trailers.find(([n]) => n === 'grpc-status')?.[1];
+        if (status !== undefined) grpcStatus(status);
+        if (protocol === 'HTTP/2' && trailers.length > 0) (res as Http2ServerResponse).addTrailers(toObject(trailers) as unknown as Record<string, string>);
+        res.end();
+      } catch {
+        // Trailers the client side cannot carry: the stream is reset rather than the process hurt.
+        failed();
+        res.destroy();
+      }
       resolve();
     });
     body.once('error', () => {

@@ -87,7 +87,11 @@ export class Terminator {
   #h1(end: Duplex, connection: DownstreamConnection): void {
     // One server per tunnel: its requests know their tunnel without a lookup table.
     const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, this.#handler(connection) as (req: http.IncomingMessage, res: ServerResponse) => void);
-    server.on('clientError', (_error, socket) => socket.destroy());
+    // A request that does not parse gets Envoy's answer, 400, and the tunnel closes.
+    server.on('clientError', (_error, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
     server.emit('connection', end);
     end.resume();
   }

@@ -110,6 +110,9 @@ export class HttpUpstreams {
         bodyTimeout: 0,
       });
       const body = response.body as unknown as Readable;
+      // A body the executor discards (retry, timeout) errors when its signal aborts; whoever
+      // consumes it listens too, but an unheard 'error' must never reach the process.
+      body.on('error', () => {});
       trailersOf.set(body, () => headerList(response.trailers));
       return { kind: 'response', status: response.statusCode, headers: headerList(response.headers), body };
     } catch (error) {
@@ -143,7 +146,7 @@ export class HttpUpstreams {
         trailersOf.set(stream, () => trailers);
         resolve({ kind: 'response', status: Number(headers[':status']), headers: headerList(headers), body: stream });
       });
-      stream.once('error', (error) => resolve(failure(error, request.signal)));
+      stream.on('error', (error) => resolve(failure(error, request.signal)));
       stream.once('close', () => {
         if (stream.rstCode === h2.NGHTTP2_REFUSED_STREAM) resolve({ kind: 'refused-stream', error: new Error(`${endpoint.key} refused the stream`) });
         else resolve(failure(new Error(`the HTTP/2 stream to ${endpoint.key} closed before a response (code ${stream.rstCode ?? 'none'})`), request.signal));
@@ -178,12 +181,20 @@ export class HttpUpstreams {
     return pending;
   }
 
-  /** Drops connections to endpoints no cluster holds any more. */
+  /** Closes connections to endpoints (`ip:port` keys) no assignment holds any more; requests in flight finish. */
   retain(keep: ReadonlySet<string>): void {
+    const gone = (key: string): boolean => !keep.has(key.slice(0, key.lastIndexOf('|')));
     for (const [key, entry] of this.#pools) {
-      if (keep.has(key.slice(0, key.indexOf('|')))) continue;
+      if (!gone(key)) continue;
       this.#pools.delete(key);
+      this.#peers.delete(key);
       void entry.pool.close().catch(() => {});
+    }
+    for (const [key, pending] of this.#sessions) {
+      if (!gone(key)) continue;
+      this.#sessions.delete(key);
+      this.#peers.delete(key);
+      void pending.then((s) => s.session.close(), () => {});
     }
   }
 

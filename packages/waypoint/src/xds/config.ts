@@ -46,6 +46,8 @@ export interface WaypointConfigOptions {
   listenerName: string;
   compilers: ConfigCompilers;
   logger: Logger;
+  /** Called after EDS or CDS changes with the keys (`ip:port`) of every endpoint still held, so connections to the rest can close. */
+  onEndpoints?: (keys: ReadonlySet<string>) => void;
 }
 
 /** Envoy's default initial_fetch_timeout. */
@@ -71,12 +73,14 @@ export class WaypointConfig {
   readonly #xds: XdsSubscriber;
   readonly #compilers: ConfigCompilers;
   readonly #logger: Logger;
+  readonly #onEndpoints: ((keys: ReadonlySet<string>) => void) | undefined;
 
   constructor(options: WaypointConfigOptions) {
     this.listenerName = options.listenerName;
     this.#xds = options.xds;
     this.#compilers = options.compilers;
     this.#logger = options.logger;
+    this.#onEndpoints = options.onEndpoints;
     for (const type of TYPES) this.#subscribed.set(type, new Set(type === TYPE_URL.listener ? [this.listenerName] : []));
     const compilers = this.#compilers;
     this.#xds.subscribe<CompiledListener>({
@@ -213,6 +217,18 @@ export class WaypointConfig {
       } catch (error) {
         this.#logger.error({ cluster: cluster.resource.name, err: errorMessage(error) }, 'endpoints could not be applied to the cluster');
       }
+    }
+    this.#endpointsChanged();
+  }
+
+  #endpointsChanged(): void {
+    if (this.#onEndpoints === undefined) return;
+    const keys = new Set<string>();
+    for (const held of this.#assignments.values()) for (const endpoint of held.endpoints) keys.add(endpoint.key);
+    try {
+      this.#onEndpoints(keys);
+    } catch (error) {
+      this.#logger.error({ err: errorMessage(error) }, 'onEndpoints failed');
     }
   }
 
