@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { setImmediate as flush } from 'node:timers/promises';
 import { decodeMessage, encodeMessage, type envoy, type Init } from '@ambit/xds-types';
 import type { AttemptOutcome, ClusterRuntime, Endpoint, HeaderList, MatchedRoute, RetrySpec } from '../contracts.ts';
-import { createClusterRuntime } from './cluster.ts';
+import { clusterAccounting, createClusterRuntime } from './cluster.ts';
 import { backoffMs, createExecutor, wantsRetry, type Schedule } from './execute.ts';
 
 const CDS = 'envoy.config.cluster.v3.Cluster';
@@ -268,4 +268,20 @@ test('the client going away ends the request without a response (DC)', async () 
   controller.abort();
   const r = await time.run(pending);
   assert.deepEqual(r.kind === 'local' && [r.flags, r.attempts], ['DC', 1]);
+});
+
+test('a retry reserved but never attempted gives its budget slot back (client left during back-off)', async () => {
+  const time = fakeTime();
+  const exec = createExecutor({ schedule: time.schedule, random: () => 0.99 });
+  const cluster = runtime();
+  const controller = new AbortController();
+  const s = script({ a: [reply(503)] });
+  const pending = exec({ route: route(spec()), cluster, replayable: true, attempt: s.attempt, signal: controller.signal });
+  for (let i = 0; i < 5; i++) await flush();
+  assert.equal(clusterAccounting(cluster)?.budget.retries, 1);
+  controller.abort();
+  const r = await time.run(pending);
+  assert.equal(r.kind === 'local' && r.flags, 'DC');
+  assert.equal(clusterAccounting(cluster)?.budget.retries, 0);
+  cluster.close();
 });

@@ -258,12 +258,12 @@ export function createExecutor(options: ExecutorOptions = {}): ExecuteRequest {
         discard(outcome);
         tried.add(endpoint.key);
         if (!(await wait(backoffMs(retries, spec, random())))) {
-          acct.budget.retryEnded();
-          holdingRetry = false;
           return timedOut ? local('UT', endpoint, attempts) : cancelled(endpoint, attempts);
         }
       }
     } finally {
+      // A retry reserved but never attempted (request ended during back-off, or no endpoint) frees its slot.
+      if (holdingRetry) acct.budget.retryEnded();
       if (!keepTimer) cleanup();
     }
   };

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseResources, type DestinationRule, type Service } from '@ambit/api';
 import { decodeMessage, encodeMessage, type envoy } from '@ambit/xds-types';
-import { cluster, destinationRuleFor } from './clusters.ts';
+import { cluster, durationMs } from './clusters.ts';
 
 const CDS_TYPE = 'envoy.config.cluster.v3.Cluster';
 const HOST = 'reviews.prod.svc.cluster.local';
@@ -90,19 +90,10 @@ test('lb_policy from loadBalancer.simple (LEAST_CONN is the old name of LEAST_RE
   }
 });
 
-test('destinationRuleFor: short name in the rule namespace, name.ns, FQDN, wildcard; exact beats wildcard', () => {
-  const cases: Array<[string, DestinationRule[], string | undefined]> = [
-    ['short name, same namespace', [dr('a', 'prod', 'reviews')], 'prod/a'],
-    ['short name, other namespace resolves elsewhere', [dr('a', 'dev', 'reviews')], undefined],
-    ['name.ns from another namespace', [dr('a', 'dev', 'reviews.prod')], 'dev/a'],
-    ['fqdn', [dr('a', 'dev', HOST)], 'dev/a'],
-    ['other service', [dr('a', 'prod', 'ratings')], undefined],
-    ['wildcard', [dr('w', 'prod', '*.prod.svc.cluster.local')], 'prod/w'],
-    ['exact beats wildcard', [dr('w', 'prod', '*.prod.svc.cluster.local'), dr('x', 'prod', 'reviews')], 'prod/x'],
-    ['service namespace first, then name', [dr('b', 'dev', HOST), dr('z', 'prod', HOST), dr('a', 'prod', HOST)], 'prod/a'],
+test('durations: Istio (Go) and Gateway API forms in milliseconds; anything else falls back instead of throwing', () => {
+  const cases: Array<[string | undefined, number]> = [
+    ['10s', 10_000], ['1.5s', 1500], ['300ms', 300], ['1m30s', 90_000], ['1h', 3_600_000], ['250us', 0.25], ['0', 0], ['0s', 0],
+    [undefined, -1], ['', -1], ['10', -1], ['ten seconds', -1], ['5s junk', -1],
   ];
-  for (const [label, rules, want] of cases) {
-    const got = destinationRuleFor(HOST, 'prod', rules, 'cluster.local');
-    assert.equal(got ? `${got.metadata.namespace}/${got.metadata.name}` : undefined, want, label);
-  }
+  for (const [text, want] of cases) assert.equal(durationMs(text, -1), want, String(text));
 });

@@ -6,7 +6,6 @@
 //   error count of 0 disables that detector (enforcing 0), any other count enforces it at 100%;
 // - circuit_breakers.thresholds[0] from connectionPool; limits the rule leaves unset are
 //   4294967295 (istiod's "unlimited" instead of Envoy's 1024), plus a retry budget.
-import { parseDuration } from '@ambit/core';
 import type { DestinationRule, Service, ServicePort, TrafficPolicy } from '@ambit/api';
 import type { envoy, google, Init } from '@ambit/xds-types';
 
@@ -19,6 +18,29 @@ export function clusterName(port: number, host: string): string {
 export function protoDuration(ms: number): Init<google.Duration> {
   const whole = Math.floor(ms / 1000);
   return { seconds: String(whole), nanos: Math.round((ms - whole * 1000) * 1e6) };
+}
+
+const GO_UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Milliseconds in a duration @ambit/api has validated: Istio's Go form (`1.5s`, `300ms`, `1h30m`,
+ * `10us`) or Gateway API's, its subset. Returns `fallback` for anything else rather than throwing,
+ * so one odd value cannot stop a push.
+ */
+export function durationMs(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  if (text === '0') return 0;
+  const part = /([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    part.lastIndex = pos;
+    const m = part.exec(text);
+    if (!m) return fallback;
+    total += Number(m[1]) * (GO_UNIT_MS[m[2] ?? ''] ?? Number.NaN);
+    pos = part.lastIndex;
+  }
+  return pos > 0 && Number.isFinite(total) ? total : fallback;
 }
 
 /** Istio's default connect timeout (MeshConfig.connectTimeout). */
@@ -59,7 +81,7 @@ export function cluster(input: ClusterInput): Init<envoy.Cluster> {
     name,
     type: 'EDS',
     eds_cluster_config: { eds_config: { ads: {} }, service_name: name },
-    connect_timeout: protoDuration(connectTimeout !== undefined ? parseDuration(connectTimeout) : CONNECT_TIMEOUT_MS),
+    connect_timeout: protoDuration(durationMs(connectTimeout, CONNECT_TIMEOUT_MS)),
     lb_policy: LB_POLICIES[policy?.loadBalancer?.simple ?? 'ROUND_ROBIN'] ?? 'ROUND_ROBIN',
     outlier_detection: policy?.outlierDetection ? outlierDetection(policy.outlierDetection) : null,
     circuit_breakers: { thresholds: [thresholds(policy?.connectionPool)] },
@@ -68,8 +90,8 @@ export function cluster(input: ClusterInput): Init<envoy.Cluster> {
 
 function outlierDetection(od: NonNullable<TrafficPolicy['outlierDetection']>): Init<envoy.OutlierDetection> {
   const out: Init<envoy.OutlierDetection> = {
-    interval: protoDuration(od.interval !== undefined ? parseDuration(od.interval) : OUTLIER_DEFAULTS.intervalMs),
-    base_ejection_time: protoDuration(od.baseEjectionTime !== undefined ? parseDuration(od.baseEjectionTime) : OUTLIER_DEFAULTS.baseEjectionMs),
+    interval: protoDuration(durationMs(od.interval, OUTLIER_DEFAULTS.intervalMs)),
+    base_ejection_time: protoDuration(durationMs(od.baseEjectionTime, OUTLIER_DEFAULTS.baseEjectionMs)),
     max_ejection_percent: { value: od.maxEjectionPercent ?? OUTLIER_DEFAULTS.maxEjectionPercent },
   };
   if (od.consecutive5xxErrors !== undefined) {
@@ -95,40 +117,4 @@ function thresholds(pool: TrafficPolicy['connectionPool']): Init<envoy.CircuitBr
       min_retry_concurrency: { value: RETRY_BUDGET.minRetryConcurrency },
     },
   };
-}
-
-/**
- * The DestinationRule for a service: its `host` names the service as a short name (resolved in
- * the rule's namespace), `name.ns`, the FQDN, or a `*.suffix` wildcard. An exact host beats a
- * wildcard, a longer wildcard beats a shorter one; among equals the rule in the service's own
- * namespace wins, then the first by namespace/name (the API keeps no creation time).
- */
-export function destinationRuleFor(host: string, serviceNamespace: string, rules: readonly DestinationRule[], domainSuffix: string): DestinationRule | undefined {
-  let best: { rule: DestinationRule; rank: number } | undefined;
-  for (const rule of rules) {
-    const rank = hostRank(rule, host, domainSuffix);
-    if (rank === undefined) continue;
-    if (!best || compareCandidates({ rule, rank }, best, serviceNamespace) < 0) best = { rule, rank };
-  }
-  return best?.rule;
-}
-
-/** Higher is more specific; undefined = does not apply. */
-function hostRank(rule: DestinationRule, host: string, domainSuffix: string): number | undefined {
-  const ns = rule.metadata.namespace ?? 'default';
-  const h = rule.spec.host.toLowerCase();
-  if (h === '*') return 0;
-  if (h.startsWith('*.')) return host.endsWith(h.slice(1)) ? h.length : undefined;
-  const labels = h.split('.');
-  const fqdn = labels.length === 1 ? `${h}.${ns}.svc.${domainSuffix}` : labels.length === 2 ? `${h}.svc.${domainSuffix}` : h;
-  return fqdn === host ? Number.MAX_SAFE_INTEGER : undefined;
-}
-
-function compareCandidates(a: { rule: DestinationRule; rank: number }, b: { rule: DestinationRule; rank: number }, serviceNamespace: string): number {
-  if (a.rank !== b.rank) return b.rank - a.rank;
-  const aLocal = a.rule.metadata.namespace === serviceNamespace ? 0 : 1;
-  const bLocal = b.rule.metadata.namespace === serviceNamespace ? 0 : 1;
-  if (aLocal !== bLocal) return aLocal - bLocal;
-  const key = (r: DestinationRule): string => `${r.metadata.namespace ?? 'default'}/${r.metadata.name}`;
-  return key(a.rule) < key(b.rule) ? -1 : key(a.rule) > key(b.rule) ? 1 : 0;
 }

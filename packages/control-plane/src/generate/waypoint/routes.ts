@@ -16,9 +16,8 @@ import type {
   Service,
   ServicePort,
 } from '@ambit/api';
-import { parseDuration } from '@ambit/core';
 import type { envoy, Init } from '@ambit/xds-types';
-import { clusterName, protoDuration } from './clusters.ts';
+import { clusterName, durationMs, protoDuration } from './clusters.ts';
 
 /** Istio's retry conditions for routes (and for its default retry policy). */
 export const ISTIO_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
@@ -151,7 +150,7 @@ function envoyRoute(entry: Entry, input: RouteConfigurationInput, clusters: Set<
   }
   for (const b of backends) clusters.add(b.cluster);
   const action: Init<envoy.RouteAction> = {
-    timeout: protoDuration(rule.timeouts?.request !== undefined ? parseDuration(rule.timeouts.request) : 0),
+    timeout: protoDuration(durationMs(rule.timeouts?.request, 0)),
     retry_policy: retryPolicy(rule),
   };
   const single = backends.length === 1 && !backends[0]?.ref.filters?.length ? backends[0] : undefined;
@@ -263,10 +262,10 @@ function retryPolicy(rule: HTTPRouteRule): Init<envoy.RetryPolicy> {
       }
     : defaultRetryPolicy();
   // Envoy requires a positive base interval; `0s` leaves Envoy's default (25ms).
-  const backoffMs = retry?.backoff !== undefined ? parseDuration(retry.backoff) : 0;
+  const backoffMs = durationMs(retry?.backoff, 0);
   if (backoffMs > 0) policy.retry_back_off = { base_interval: protoDuration(backoffMs) };
   // Istio applies timeouts.backendRequest as the per-try timeout; 0s means none.
-  const perTryMs = rule.timeouts?.backendRequest !== undefined ? parseDuration(rule.timeouts.backendRequest) : 0;
+  const perTryMs = durationMs(rule.timeouts?.backendRequest, 0);
   if (perTryMs > 0) policy.per_try_timeout = protoDuration(perTryMs);
   return policy;
 }
