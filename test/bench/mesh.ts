@@ -1,8 +1,9 @@
 // Benchmark (not a test), the one command for the mesh's data-plane figures: (a) direct pod to pod,
-// (b) through the two ztunnels (HBONE), (c) ztunnels + waypoint (not built: printed as such),
-// (d) a haproxy mutual-TLS pair between the same pods; bulk throughput (1 and 8 connections), new
-// connections/s, requests/s at 1/16/64 connections with 1 KiB bodies, latency at a fixed rate, CPU
-// and RSS of each proxy, idle RSS of each component; then the control-plane and CA benchmarks.
+// (b) through the two ztunnels (HBONE), (c) ztunnels + waypoint (the client calls a Service bound to
+// an istio-waypoint Gateway; no bulk figures), (d) a haproxy mutual-TLS pair between the same pods;
+// bulk throughput (1 and 8 connections), new connections/s, requests/s at 1/16/64 connections with
+// 1 KiB bodies, latency at a fixed rate, CPU and RSS of each proxy (ztunnels, waypoint, haproxy),
+// idle RSS of each component; then the control-plane and CA benchmarks.
 // Needs root and Debian's h2load, wrk, iperf3 and haproxy (scripts/setup.sh installs them).
 //
 //   pnpm exec node test/bench/mesh.ts                 full run, 3 rounds (about 10 minutes)
