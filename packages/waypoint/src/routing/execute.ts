@@ -36,13 +36,14 @@ const realSchedule: Schedule = (callback, ms) => {
 type Result = Awaited<ReturnType<ExecuteRequest>>;
 type Local = Extract<Result, { kind: 'local' }>;
 
-const BODY = {
-  UH: 'no healthy upstream',
-  UF: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
-  UR: 'upstream connect error or disconnect/reset before headers. reset reason: remote reset',
-  URS: 'upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset',
-  UO: 'upstream connect error or disconnect/reset before headers. reset reason: overflow',
-  UT: 'upstream request timeout',
+/** Envoy's local replies: response flag, status and body. */
+const LOCAL = {
+  noHealthy: { flag: 'UH', status: 503, body: 'no healthy upstream' },
+  connectFailure: { flag: 'UF', status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: connection failure' },
+  reset: { flag: 'UR', status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: remote reset' },
+  refused: { flag: 'UR', status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset' },
+  overflow: { flag: 'UO', status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow' },
+  timeout: { flag: 'UT', status: 504, body: 'upstream request timeout' },
 } as const;
 
 const GRPC_CONDITIONS: Record<string, string> = { '1': 'cancelled', '4': 'deadline-exceeded', '8': 'resource-exhausted', '13': 'internal', '14': 'unavailable' };
@@ -97,8 +98,9 @@ function discard(outcome: AttemptOutcome): void {
   if (outcome.kind === 'response') outcome.body.destroy();
 }
 
-function local(flags: keyof typeof BODY, endpoint: Endpoint | undefined, attempts: number, exhausted = false): Local {
-  return { kind: 'local', status: flags === 'UT' ? 504 : 503, body: BODY[flags], flags: exhausted ? `${flags},URX` : flags, endpoint, attempts };
+function local(which: keyof typeof LOCAL, endpoint: Endpoint | undefined, attempts: number, exhausted = false): Local {
+  const { flag, status, body } = LOCAL[which];
+  return { kind: 'local', status, body, flags: exhausted ? `${flag},URX` : flag, endpoint, attempts };
 }
 
 export function createExecutor(options: ExecutorOptions = {}): ExecuteRequest {
@@ -190,7 +192,7 @@ export function createExecutor(options: ExecutorOptions = {}): ExecuteRequest {
     let last: { outcome: AttemptOutcome; endpoint: Endpoint } | undefined;
 
     const finish = (exhausted: boolean): Result => {
-      if (!last) return local('UH', undefined, attempts);
+      if (!last) return local('noHealthy', undefined, attempts);
       const { outcome, endpoint } = last;
       switch (outcome.kind) {
         case 'response': {
@@ -209,29 +211,29 @@ export function createExecutor(options: ExecutorOptions = {}): ExecuteRequest {
           return { kind: 'response', status: outcome.status, headers: outcome.headers, body: outcome.body, endpoint, attempts };
         }
         case 'connect-failure':
-          return local('UF', endpoint, attempts, exhausted);
+          return local('connectFailure', endpoint, attempts, exhausted);
         case 'refused-stream':
-          return local('URS', endpoint, attempts, exhausted);
+          return local('refused', endpoint, attempts, exhausted);
         case 'reset':
-          return local('UR', endpoint, attempts, exhausted);
+          return local('reset', endpoint, attempts, exhausted);
         case 'timeout':
-          return local('UT', endpoint, attempts, exhausted);
+          return local('timeout', endpoint, attempts, exhausted);
       }
     };
 
     try {
       for (;;) {
-        if (timedOut) return local('UT', last?.endpoint, attempts);
+        if (timedOut) return local('timeout', last?.endpoint, attempts);
         if (overall.signal.aborted) return cancelled(last?.endpoint, attempts);
         const endpoint = cluster.pick(tried) ?? (tried.size > 0 ? cluster.pick(new Set()) : undefined);
         if (!endpoint) {
           if (last) discard(last.outcome);
-          return local('UH', undefined, attempts);
+          return local('noHealthy', undefined, attempts);
         }
         if (!acct.budget.canStartAttempt()) {
           acct.release(endpoint);
           if (last) discard(last.outcome);
-          return local('UO', endpoint, attempts);
+          return local('overflow', endpoint, attempts);
         }
         attempts++;
         const outcome = await runAttempt(endpoint);
@@ -247,7 +249,7 @@ export function createExecutor(options: ExecutorOptions = {}): ExecuteRequest {
         last = { outcome, endpoint };
         if (timedOut) {
           discard(outcome);
-          return local('UT', endpoint, attempts);
+          return local('timeout', endpoint, attempts);
         }
         const bodySafe = replayable || outcome.kind === 'connect-failure' || outcome.kind === 'refused-stream';
         if (!spec || !wantsRetry(outcome, spec) || !bodySafe) return finish(false);
@@ -258,7 +260,7 @@ export function createExecutor(options: ExecutorOptions = {}): ExecuteRequest {
         discard(outcome);
         tried.add(endpoint.key);
         if (!(await wait(backoffMs(retries, spec, random())))) {
-          return timedOut ? local('UT', endpoint, attempts) : cancelled(endpoint, attempts);
+          return timedOut ? local('timeout', endpoint, attempts) : cancelled(endpoint, attempts);
         }
       }
     } finally {
