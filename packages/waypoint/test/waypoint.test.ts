@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { HbonePool, HboneRefusedError, type HboneCredentials } from '@ambit/hbone';
 import { CertificateAuthority } from '@ambit/spiffe';
 import { TYPE_URL } from '@ambit/xds-types';
-import type { Logger } from '@ambit/core';
+import { waitFor, type Logger } from '@ambit/core';
 import { WAYPOINT_PARTS } from '../src/parts.ts';
 import { BACKEND_ID, CLIENT_ID, WAYPOINT_ID, TD, grpcFrame, h1Request, h2Request, issue, startBackend, startWaypoint, tunnel, type Backend, type WaypointUnderTest } from './harness.ts';
 import { assignment, cluster, listener, outbound, routeConfiguration, type ChainSpec } from './resources.ts';
@@ -127,7 +127,7 @@ test('gRPC over h2c: trailers pass through, the backend sees the waypoint identi
   try {
     const before = backend.seen.length;
     const message = grpcFrame('ping');
-    const response = await h2Request(session, { ':method': 'POST', ':path': '/echo.Echo/Say', 'content-type': 'application/grpc', te: 'trailers' }, message);
+    const response = await h2Request(session, { ':method': 'POST', ':path': '/echo.Echo/Say', 'content-type': 'application/grpc', te: 'trailers', 'x-request-id': 'grpc-ok' }, message);
     assert.equal(response.headers[':status'], 200);
     assert.equal(response.headers['content-type'], 'application/grpc');
     assert.deepEqual(response.body, message);
@@ -136,7 +136,14 @@ test('gRPC over h2c: trailers pass through, the backend sees the waypoint identi
     const seen = backend.seen[before];
     assert.equal(seen?.peer, WAYPOINT_ID);
     assert.equal(seen?.headers['te'], 'trailers');
-    assert.match(String(seen?.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+    assert.equal(seen?.headers['x-request-id'], 'grpc-ok');
+    await waitFor(() => accessLines.find((l) => l['x_request_id'] === 'grpc-ok'), { timeoutMs: 5000, what: 'the access log line' });
+    const log = accessLines.find((l) => l['x_request_id'] === 'grpc-ok');
+    assert.equal(log?.['response_flags'], '-');
+    assert.equal(log?.['grpc_status'], '0');
+    assert.equal(log?.['protocol'], 'HTTP/2');
+    const metrics = await waypoint.registry.getSingleMetricAsString('istio_requests_total');
+    assert.match(metrics, /istio_requests_total\{[^}]*destination_service="grpc\.default\.svc\.cluster\.local"[^}]*request_protocol="grpc"[^}]*grpc_response_status="0"[^}]*\} 1/);
   } finally {
     session.destroy();
   }

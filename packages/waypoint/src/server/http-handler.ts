@@ -75,7 +75,8 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     requestId: '',
     principal: connection.principal,
     sourceAddress: `${connection.sourceIp}:${connection.sourcePort}`,
-    chain: `${connection.destinationIp}:${connection.destinationPort}`,
+    // Set once the chain is known; a request without one is labelled destination_service="unknown".
+    chain: '',
     responseCode: 0,
     grpcStatus: '',
     responseFlags: '-',
