@@ -227,7 +227,9 @@ export async function h1Request(stream: HboneStream, options: { method?: string;
       res.once('error', reject);
     });
     req.once('error', reject);
-    req.end(options.body);
+    // With Expect: 100-continue the body waits for the proxy's 100 (Node's client does not wait by itself).
+    if (options.headers?.['expect'] === '100-continue') req.once('continue', () => req.end(options.body));
+    else req.end(options.body);
   });
 }
 

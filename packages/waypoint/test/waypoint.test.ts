@@ -110,6 +110,15 @@ test('a client x-request-id and traceparent are propagated unchanged; hop-by-hop
   assert.equal(seen?.headers['x-hop'], undefined);
 });
 
+test('Expect: 100-continue (curl sends it for bodies over 1 KiB): the waypoint answers 100 and forwards the body without the header', async () => {
+  const before = backend.seen.length;
+  const body = 'x'.repeat(4096);
+  const response = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.10:80'), { method: 'PUT', path: '/upload', headers: { expect: '100-continue', 'content-type': 'text/plain' }, body });
+  assert.equal(response.status, 200);
+  assert.equal(response.body, `hello PUT /upload ${body}`);
+  assert.equal(backend.seen[before]?.headers['expect'], undefined);
+});
+
 test('an RBAC DENY policy answers 403 RBAC: access denied, and the path is normalised before it is judged', async () => {
   const before = backend.seen.length;
   for (const path of ['/admin/users', '/public/../admin/users', '/%61dmin']) {

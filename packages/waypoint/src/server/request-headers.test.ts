@@ -19,6 +19,7 @@ test('forwardable drops hop-by-hop headers and those Connection names, keeps te:
     ['upgrade', 'websocket'],
     ['host', 'reviews'],
     ['te', 'trailers'],
+    ['expect', '100-continue'],
     ['accept', '*/*'],
   ];
   assert.deepEqual(forwardable(input), [

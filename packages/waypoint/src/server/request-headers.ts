@@ -3,8 +3,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { HeaderList } from '../contracts.ts';
 
-/** Connection-specific headers never forwarded (RFC 9110 7.6.1, plus HTTP/2's prohibited ones). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host', 'http2-settings']);
+/**
+ * Connection-specific headers never forwarded (RFC 9110 7.6.1, plus HTTP/2's prohibited ones), and
+ * `expect`: the waypoint answers 100-continue itself, as Envoy does by default, and sends the body on.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'host', 'http2-settings', 'expect']);
 
 /** Node's rawHeaders ([name, value, ...]) as a lower-case header list, pseudo-headers dropped. */
 export function headersFromRaw(raw: readonly string[]): HeaderList {
