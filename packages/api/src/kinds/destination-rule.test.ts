@@ -12,7 +12,7 @@ const cases: Array<{ name: string; text: string; problems: string[] }> = [
       metadata: {name: a}
       spec:
         trafficPolicy:
-          loadBalancer: {simple: ROUND_ROBIN}
+          loadBalancer: {simple: LEAST_REQUEST, consistentHash: {httpHeaderName: x}}
           tls: {mode: ISTIO_MUTUAL}
         exportTo: ["."]
       ---
@@ -24,7 +24,7 @@ const cases: Array<{ name: string; text: string; problems: string[] }> = [
     `,
     problems: [
       '4:1 spec.host AMBIT_API_REQUIRED',
-      '6:5 spec.trafficPolicy.loadBalancer AMBIT_API_IGNORED_FIELD warning',
+      '6:43 spec.trafficPolicy.loadBalancer.consistentHash AMBIT_API_IGNORED_FIELD warning',
       '7:5 spec.trafficPolicy.tls AMBIT_API_IGNORED_FIELD warning',
       '8:3 spec.exportTo AMBIT_API_IGNORED_FIELD warning',
       '14:3 spec.host AMBIT_API_INVALID_VALUE',

@@ -37,7 +37,13 @@ export interface ConnectionPoolSettings {
   };
 }
 
+/** Istio's LoadBalancerSettings.SimpleLB values the waypoint honours. */
+export const SIMPLE_LB = ['UNSPECIFIED', 'ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN', 'RANDOM'] as const;
+export type SimpleLb = (typeof SIMPLE_LB)[number];
+
 export interface TrafficPolicy {
+  /** Only `simple`; consistentHash and localityLbSetting are accepted with a warning. */
+  loadBalancer?: { simple?: SimpleLb };
   connectionPool?: ConnectionPoolSettings;
   outlierDetection?: OutlierDetection;
 }
@@ -60,7 +66,7 @@ export type DestinationRule = ResourceBase<'DestinationRule', DestinationRuleSpe
 const INT32_MAX = 2147483647;
 const TRAFFIC_POLICY_FIELDS: FieldTable = {
   connectionPool: 'read', outlierDetection: 'read',
-  loadBalancer: 'warn', tls: 'warn', portLevelSettings: 'warn', tunnel: 'warn', proxyProtocol: 'warn', retryBudget: 'warn',
+  loadBalancer: 'read', tls: 'warn', portLevelSettings: 'warn', tunnel: 'warn', proxyProtocol: 'warn', retryBudget: 'warn',
 };
 
 /** Host: `*`, `*.domain`, or a DNS name (short or fully qualified), as istiod's validateHost. */
@@ -157,6 +163,13 @@ function readTrafficPolicy(ctx: Ctx, f: Field): TrafficPolicy | undefined {
   const od = obj.get('outlierDetection');
   const outlier = od ? readOutlier(ctx, od) : undefined;
   if (outlier) out.outlierDetection = outlier;
+  const lbField = obj.get('loadBalancer');
+  if (lbField) {
+    const lb = readObject(ctx, lbField, { simple: 'read', consistentHash: 'warn', localityLbSetting: 'warn', warmupDurationSecs: 'warn', warmup: 'warn' });
+    const simpleField = lb?.get('simple');
+    const simple = simpleField ? readEnum(ctx, simpleField, SIMPLE_LB) : undefined;
+    out.loadBalancer = simple === undefined ? {} : { simple };
+  }
   return ctx.errorCount() === before ? out : undefined;
 }
 

@@ -83,10 +83,8 @@ test('connectionPool -> circuit breaker thresholds; tcp.connectTimeout -> connec
 test('lb_policy from loadBalancer.simple (LEAST_CONN is the old name of LEAST_REQUEST)', () => {
   const cases: Array<[string | undefined, string]> = [[undefined, 'ROUND_ROBIN'], ['ROUND_ROBIN', 'ROUND_ROBIN'], ['LEAST_REQUEST', 'LEAST_REQUEST'], ['LEAST_CONN', 'LEAST_REQUEST'], ['RANDOM', 'RANDOM']];
   for (const [simple, want] of cases) {
-    // The api parser drops loadBalancer today (warning), so the rule is extended by hand here.
-    const rule = dr('d', 'prod', 'reviews');
-    const withLb = { ...rule, spec: { ...rule.spec, trafficPolicy: simple ? ({ loadBalancer: { simple } } as object) : {} } } as DestinationRule;
-    assert.equal(wire(withLb).lb_policy, want, String(simple));
+    const rule = dr('d', 'prod', 'reviews', simple ? { loadBalancer: { simple } } : undefined);
+    assert.equal(wire(rule).lb_policy, want, String(simple));
   }
 });
 

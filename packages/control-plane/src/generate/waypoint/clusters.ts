@@ -51,12 +51,6 @@ const OUTLIER_DEFAULTS = { intervalMs: 10_000, baseEjectionMs: 30_000, maxEjecti
 /** Envoy's defaults when a retry budget is set without values. */
 const RETRY_BUDGET = { budgetPercent: 20, minRetryConcurrency: 3 };
 
-/**
- * loadBalancer is not read by @ambit/api's DestinationRule parser yet (it warns and drops the
- * field); the cluster honours it as soon as the parser keeps it.
- */
-type TrafficPolicyWithLb = TrafficPolicy & { loadBalancer?: { simple?: string } };
-
 const LB_POLICIES: Record<string, 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM'> = {
   ROUND_ROBIN: 'ROUND_ROBIN',
   LEAST_REQUEST: 'LEAST_REQUEST',
@@ -75,7 +69,7 @@ export interface ClusterInput {
 
 export function cluster(input: ClusterInput): Init<envoy.Cluster> {
   const name = clusterName(input.port.port, input.host);
-  const policy: TrafficPolicyWithLb | undefined = input.destinationRule?.spec.trafficPolicy;
+  const policy: TrafficPolicy | undefined = input.destinationRule?.spec.trafficPolicy;
   const connectTimeout = policy?.connectionPool?.tcp?.connectTimeout;
   return {
     name,
