@@ -54,6 +54,37 @@ metadata: { name: client-0, namespace: shop, labels: { app: client } }
 spec: { nodeName: node-1, serviceAccountName: client, containers: [{ name: c, image: x }] }
 status: { podIP: 127.0.0.3, conditions: [{ type: Ready, status: "True" }] }
 `,
+  'mesh-config.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata: { name: istio, namespace: istio-system }
+data:
+  mesh: |-
+    extensionProviders:
+      - name: ext-authz
+        envoyExtAuthzHttp:
+          service: ext-authz.shop.svc.cluster.local
+          port: 9000
+          timeout: 2s
+          includeRequestHeadersInCheck: [x-ext-authz]
+`,
+  'istio-system.yaml': `apiVersion: v1
+kind: Namespace
+metadata: { name: istio-system }
+`,
+  'ext-authz-service.yaml': `apiVersion: v1
+kind: Service
+metadata: { name: ext-authz, namespace: shop }
+spec: { clusterIP: 10.96.0.30, selector: { app: ext-authz }, ports: [{ name: http, port: 9000, targetPort: http }] }
+`,
+  'custom.yaml': `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: guarded, namespace: shop }
+spec:
+  targetRefs: [{ kind: Gateway, group: gateway.networking.k8s.io, name: waypoint }]
+  action: CUSTOM
+  provider: { name: ext-authz }
+  rules: [{ to: [{ operation: { paths: ["/guarded"] } }] }]
+`,
   'deny-admin.yaml': `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: { name: no-admin, namespace: shop }
@@ -64,10 +95,11 @@ spec:
 `,
 };
 
-function webPod(port: number): string {
+/** A pod on 127.0.0.1 (every backend shares the one HBONE server, so they share the web identity too). */
+function pod(name: string, app: string, port: number): string {
   return `apiVersion: v1
 kind: Pod
-metadata: { name: web-0, namespace: shop, labels: { app: web } }
+metadata: { name: ${name}, namespace: shop, labels: { app: ${app} } }
 spec: { nodeName: node-1, serviceAccountName: web, containers: [{ name: c, image: x, ports: [{ name: http, containerPort: ${port} }] }] }
 status: { podIP: 127.0.0.1, conditions: [{ type: Ready, status: "True" }] }
 `;
@@ -114,6 +146,7 @@ let controlPlane: ChildProcess | undefined;
 let waypoint: ChildProcess | undefined;
 let backendHbone: HboneServer | undefined;
 let backendHttp: http.Server | undefined;
+let extAuthz: http.Server | undefined;
 const seen: Array<{ path: string; peer: string }> = [];
 const logs: string[] = [];
 const ports = { xds: 0, plain: 0, monitoring: 0, hbone: 0, admin: 0, metrics: 0, readiness: 0 };
@@ -131,9 +164,18 @@ before(async () => {
   backendHttp.listen(0, '127.0.0.1');
   await once(backendHttp, 'listening');
   const webPort = (backendHttp.address() as AddressInfo).port;
+  // Envoy's HTTP check protocol: 200 when the check carries x-ext-authz: allow.
+  extAuthz = http.createServer((req, res) => {
+    const ok = req.headers['x-ext-authz'] === 'allow';
+    res.writeHead(ok ? 200 : 403, { 'content-type': 'text/plain' });
+    res.end(ok ? '' : 'denied by ext-authz');
+  });
+  extAuthz.listen(0, '127.0.0.1');
+  await once(extAuthz, 'listening');
+  const extAuthzPort = (extAuthz.address() as AddressInfo).port;
 
   await mkdir(join(dir, 'config'));
-  for (const [name, text] of Object.entries({ ...CONFIG, 'web-pod.yaml': webPod(webPort) })) await writeFile(join(dir, 'config', name), text);
+  for (const [name, text] of Object.entries({ ...CONFIG, 'web-pod.yaml': pod('web-0', 'web', webPort), 'ext-authz-pod.yaml': pod('ext-authz-0', 'ext-authz', extAuthzPort) })) await writeFile(join(dir, 'config', name), text);
   const creds = await issueNodeCredentials(join(dir, 'creds'), ['node-1']);
   const tokenFile = creds.tokenFiles['node-1'] as string;
   const caDir = join(dir, 'ca');
@@ -197,8 +239,10 @@ after(async () => {
   await stop(waypoint);
   await stop(controlPlane);
   await backendHbone?.close({ drainMs: 0 });
-  backendHttp?.closeAllConnections();
-  backendHttp?.close();
+  for (const server of [backendHttp, extAuthz]) {
+    server?.closeAllConnections();
+    server?.close();
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -224,6 +268,11 @@ test('the waypoint process serves HTTP from the control plane resources, with it
     const denied = await h1Request(await connect(), { path: '/admin/x' });
     assert.equal(denied.status, 403);
     assert.equal(denied.body, 'RBAC: access denied');
+    const allowed = await h1Request(await connect(), { path: '/guarded', headers: { 'x-ext-authz': 'allow' } });
+    assert.equal(allowed.status, 200, logs.join(''));
+    const refused = await h1Request(await connect(), { path: '/guarded' });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body, 'denied by ext-authz');
   } finally {
     await pool.close();
   }
