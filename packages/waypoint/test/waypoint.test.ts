@@ -339,12 +339,16 @@ test('a retried POST sends its buffered body again: 503 from one endpoint, 200 f
   try {
     // Round robin: of two requests at least one is tried on the failing endpoint first.
     for (const n of [1, 2]) {
-      const response = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.15:80'), { method: 'POST', path: '/order', body: `order-${n}`, headers: { 'content-type': 'text/plain' } });
+      const response = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.15:80'), { method: 'POST', path: '/order', body: `order-${n}`, headers: { 'content-type': 'text/plain', 'x-request-id': `order-${n}` } });
       assert.equal(response.status, 200);
       assert.equal(response.body, `hello POST /order order-${n}`);
     }
     assert.ok(failingBodies.length >= 1);
     for (const body of failingBodies) assert.match(body, /^order-[12]$/);
+    // The access log counts the attempts: 2 for each request the failing endpoint saw first.
+    const attempts = [1, 2].map((n) => accessLines.find((l) => l['x_request_id'] === `order-${n}`)?.['upstream_request_attempt_count']);
+    assert.ok(attempts.every((a) => a === 1 || a === 2), String(attempts));
+    assert.equal(attempts.filter((a) => a === 2).length, failingBodies.length);
   } finally {
     xds.push(TYPE_URL.listener, [listener('default/waypoint', CHAINS)]);
     failing.closeAllConnections();

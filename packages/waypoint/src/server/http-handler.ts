@@ -86,6 +86,7 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     upstreamHost: undefined,
     upstreamCluster: undefined,
     upstreamPrincipal: undefined,
+    attempts: 0,
     route: undefined,
     policy: undefined,
     audited: [],
@@ -221,6 +222,7 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     return protocol === 'HTTP/2' ? ctx.upstreams.http2(endpoint, request) : ctx.upstreams.http1(endpoint, request);
   };
   const result = await ctx.executeRequest({ route, cluster, replayable: body.replayable, attempt, signal: downstream.signal });
+  record.attempts = result.attempts;
   if (result.endpoint !== undefined) {
     record.upstreamHost = result.endpoint.key;
     record.upstreamPrincipal = ctx.upstreams.peerIdentity(result.endpoint);

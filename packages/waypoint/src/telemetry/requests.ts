@@ -51,6 +51,8 @@ export interface RequestRecord {
   upstreamHost: string | undefined;
   upstreamCluster: string | undefined;
   upstreamPrincipal: string | undefined;
+  /** Attempts the router made (retries + 1); 0 when no upstream was tried. */
+  attempts: number;
   route: string | undefined;
   /** The RBAC/ext_authz policy that decided, for the log. */
   policy: string | undefined;
@@ -112,6 +114,7 @@ export class RequestTelemetry {
         duration: Math.round(r.durationMs),
         upstream_host: r.upstreamHost ?? '-',
         upstream_cluster: r.upstreamCluster ?? '-',
+        upstream_request_attempt_count: r.attempts,
         route_name: r.route ?? '-',
         x_request_id: r.requestId,
         authority: r.authority,
