@@ -18,6 +18,7 @@ import { extAuthzTransport } from './server/ext-authz.ts';
 import { Terminator } from './server/terminate.ts';
 import type { WaypointSettings } from './settings.ts';
 import { RequestTelemetry } from './telemetry/requests.ts';
+import { TcpTelemetry } from './telemetry/tcp.ts';
 import { Dialer } from './upstream/dialer.ts';
 import { HttpUpstreams } from './upstream/http-upstreams.ts';
 import { WaypointConfig, type ConfigCompilers } from './xds/config.ts';
@@ -96,6 +97,7 @@ export class Waypoint {
       upstreams: this.#upstreams,
       dialer,
       telemetry: new RequestTelemetry(this.registry, logger.child({ scope: 'access' })),
+      tcpTelemetry: new TcpTelemetry(this.registry, logger.child({ scope: 'access' })),
       executeRequest: parts.executeRequest,
       normalizePath: parts.normalizePath,
       extAuthz: extAuthzTransport(this.#config, this.#upstreams),
@@ -167,6 +169,7 @@ export class Waypoint {
     const hbone = createHboneServer({
       credentials: this.#trust.credentials(cert),
       onConnect: this.#terminator.onConnect,
+      onStreamClosed: this.#terminator.onStreamClosed,
       logger: this.#logger.child({ scope: 'hbone' }),
     });
     this.#certificates.on('updated', (identity) => {

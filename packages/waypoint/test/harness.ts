@@ -14,6 +14,7 @@ import type { ProxyContext } from '../src/server/context.ts';
 import { extAuthzTransport } from '../src/server/ext-authz.ts';
 import { Terminator } from '../src/server/terminate.ts';
 import { RequestTelemetry } from '../src/telemetry/requests.ts';
+import { TcpTelemetry } from '../src/telemetry/tcp.ts';
 import { Dialer } from '../src/upstream/dialer.ts';
 import { HttpUpstreams } from '../src/upstream/http-upstreams.ts';
 import { WaypointConfig, type ConfigCompilers } from '../src/xds/config.ts';
@@ -170,6 +171,7 @@ export async function startWaypoint(credentials: HboneCredentials, parts: Waypoi
     upstreams,
     dialer,
     telemetry: new RequestTelemetry(registry, accessLog),
+    tcpTelemetry: new TcpTelemetry(registry, accessLog),
     executeRequest: parts.executeRequest,
     normalizePath: parts.normalizePath,
     extAuthz: extAuthzTransport(config, upstreams),
@@ -177,7 +179,7 @@ export async function startWaypoint(credentials: HboneCredentials, parts: Waypoi
     random: Math.random,
   };
   const terminator = new Terminator(ctx, registry);
-  const hbone = createHboneServer({ credentials, onConnect: terminator.onConnect });
+  const hbone = createHboneServer({ credentials, onConnect: terminator.onConnect, onStreamClosed: terminator.onStreamClosed });
   const address = await hbone.listen({ host: '127.0.0.1', port: 0 });
   return {
     xds,

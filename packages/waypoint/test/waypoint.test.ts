@@ -218,7 +218,16 @@ test('a tcp_proxy chain relays bytes to an endpoint of its cluster over HBONE', 
   const deadline = Date.now() + 5000;
   while (Buffer.concat(chunks).toString() !== 'ping over tcp' && Date.now() < deadline) await new Promise((r) => setImmediate(r));
   assert.equal(Buffer.concat(chunks).toString(), 'ping over tcp');
-  stream.destroy();
+  stream.end();
+  // The connection's metrics and log line are written when the HBONE stream closes.
+  const line = await waitFor(() => accessLines.find((l) => l['protocol'] === 'tcp'), { timeoutMs: 5000, what: 'the TCP access log line' });
+  assert.equal(line['upstream_cluster'], outbound(TCP, 7000));
+  assert.equal(line['source_principal'], CLIENT_ID);
+  assert.equal(line['upstream_peer_principal'], BACKEND_ID);
+  assert.equal(line['bytes_received'], 'ping over tcp'.length);
+  assert.equal(line['bytes_sent'], 'ping over tcp'.length);
+  const received = await waypoint.registry.getSingleMetricAsString('istio_tcp_received_bytes_total');
+  assert.match(received, new RegExp(`istio_tcp_received_bytes_total\\{[^}]*destination_service="${TCP.replaceAll('.', '\\.')}"[^}]*request_protocol="tcp"[^}]*\\} ${'ping over tcp'.length}`));
 });
 
 test('istio_requests_total and the access log describe each request with Istio labels', async () => {

@@ -3,6 +3,7 @@
 import type { Logger } from '@ambit/core';
 import type { ClusterRuntime, CompiledRoutes, ExecuteRequest, ExtAuthzTransport } from '../contracts.ts';
 import type { RequestTelemetry } from '../telemetry/requests.ts';
+import type { TcpTelemetry } from '../telemetry/tcp.ts';
 import type { Dialer } from '../upstream/dialer.ts';
 import type { HttpUpstreams } from '../upstream/http-upstreams.ts';
 import type { CompiledChain } from '../xds/listener.ts';
@@ -22,6 +23,7 @@ export interface ProxyContext {
   upstreams: HttpUpstreams;
   dialer: Dialer;
   telemetry: RequestTelemetry;
+  tcpTelemetry: TcpTelemetry;
   executeRequest: ExecuteRequest;
   normalizePath: PathNormalizer;
   extAuthz: ExtAuthzTransport;

@@ -6,7 +6,8 @@ import http, { type ServerResponse } from 'node:http';
 import http2 from 'node:http2';
 import { duplexPair, type Duplex } from 'node:stream';
 import { errorMessage } from '@ambit/core';
-import { type ConnectRequest, type ConnectResult, type PeerInfo } from '@ambit/hbone';
+import type { ConnectRequest, ConnectResult, PeerInfo, StreamClosedInfo } from '@ambit/hbone';
+import type { TcpConnection } from '../telemetry/tcp.ts';
 import { Counter, type Registry } from 'prom-client';
 import type { DownstreamConnection, ProxyContext } from './context.ts';
 import { handleRequest } from './http-handler.ts';
@@ -19,6 +20,8 @@ export class Terminator {
   readonly #refused: Counter<'reason'>;
   /** Tunnels open now, closed on shutdown. */
   readonly #open = new Set<Duplex>();
+  /** TCP-proxied streams by `peerAddress:peerPort#streamId`, until the HBONE server reports them closed. */
+  readonly #tcpStreams = new Map<string, TcpConnection>();
 
   constructor(ctx: ProxyContext, registry: Registry) {
     this.#ctx = ctx;
@@ -115,6 +118,18 @@ export class Terminator {
     try {
       const dialed = await this.#ctx.dialer.dial(endpoint, cluster.connectTimeoutMs);
       this.#track(dialed.stream);
+      const chain = this.#ctx.config.chain(connection.destinationIp, connection.destinationPort);
+      const record: TcpConnection = {
+        startTime: new Date(),
+        chain: chain?.name ?? '',
+        principal: connection.principal,
+        sourceAddress: `${connection.sourceIp}:${connection.sourcePort}`,
+        upstreamCluster: clusterName,
+        upstreamHost: endpoint.key,
+        upstreamPrincipal: dialed.peerIdentity,
+      };
+      this.#tcpStreams.set(`${connection.sourceIp}:${connection.sourcePort}#${request.streamId}`, record);
+      this.#ctx.tcpTelemetry.opened(record);
       return { status: 200, upstream: dialed.stream };
     } catch (error) {
       cluster.record(endpoint, { kind: 'connect-failure', error: error instanceof Error ? error : new Error(errorMessage(error)) });
@@ -124,6 +139,15 @@ export class Terminator {
       return { status: 503, reason };
     }
   }
+
+  /** The HBONE server's onStreamClosed: TCP-proxied streams write their metrics and log line. */
+  onStreamClosed = (info: StreamClosedInfo): void => {
+    const key = `${info.peer.address}:${info.peer.port}#${info.streamId}`;
+    const record = this.#tcpStreams.get(key);
+    if (record === undefined) return;
+    this.#tcpStreams.delete(key);
+    this.#ctx.tcpTelemetry.closed(record, info);
+  };
 
   /** Ends every open tunnel (after the HBONE server's drain). */
   closeAll(): void {
