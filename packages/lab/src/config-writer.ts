@@ -5,7 +5,7 @@
 import { mkdir, readdir, rename, rm, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Resource, Service } from '@ambit/api';
+import { toManifest, type Resource, type Service } from '@ambit/api';
 import type { PodRuntime } from './pod-runtime.ts';
 
 export class ConfigWriter {
@@ -16,9 +16,9 @@ export class ConfigWriter {
     this.dir = dir;
   }
 
+  /** The object as the API server would hold it: each kind's own encoding (a ConfigMap's `data` is not a `spec`). */
   toObject(resource: Resource): Record<string, unknown> {
-    const { source: _source, ...rest } = resource;
-    return rest as unknown as Record<string, unknown>;
+    return toManifest(resource);
   }
 
   podObject(pod: PodRuntime): Record<string, unknown> {

@@ -89,6 +89,32 @@ const cases: Array<{ name: string; text: string; problems: string[] }> = [
   },
 ];
 
+cases.push({
+  name: 'retryBudget.percent is 0-100 (plain or {value}); loadBalancer.simple is an Istio SimpleLB',
+  text: yaml`
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: {name: a}
+    spec:
+      host: reviews
+      trafficPolicy:
+        retryBudget: {percent: 120}
+        loadBalancer: {simple: FASTEST}
+    ---
+    apiVersion: networking.istio.io/v1
+    kind: DestinationRule
+    metadata: {name: b}
+    spec:
+      host: reviews
+      trafficPolicy: {retryBudget: {percent: {value: 30}, minRetryConcurrency: -1}}
+  `,
+  problems: [
+    '7:19 spec.trafficPolicy.retryBudget.percent AMBIT_API_INVALID_VALUE',
+    '8:20 spec.trafficPolicy.loadBalancer.simple AMBIT_API_INVALID_VALUE',
+    '15:55 spec.trafficPolicy.retryBudget.minRetryConcurrency AMBIT_API_INVALID_VALUE',
+  ],
+});
+
 for (const c of cases) {
   test(`DestinationRule: ${c.name}`, () => {
     assert.deepEqual(problemsOf(c.text), c.problems);
@@ -104,6 +130,8 @@ test('DestinationRule: typed result', () => {
       host: reviews.shop.svc.cluster.local
       trafficPolicy:
         outlierDetection: {consecutive5xxErrors: 3, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 50}
+        loadBalancer: {simple: LEAST_REQUEST}
+        retryBudget: {percent: 12.5, minRetryConcurrency: 2}
       subsets:
       - name: v1
         labels: {version: v1}
@@ -111,7 +139,11 @@ test('DestinationRule: typed result', () => {
   assert.deepEqual(problems, []);
   assert.deepEqual(resources[0]?.spec, {
     host: 'reviews.shop.svc.cluster.local',
-    trafficPolicy: { outlierDetection: { consecutive5xxErrors: 3, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 } },
+    trafficPolicy: {
+      outlierDetection: { consecutive5xxErrors: 3, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 },
+      loadBalancer: { simple: 'LEAST_REQUEST' },
+      retryBudget: { percent: 12.5, minRetryConcurrency: 2 },
+    },
     subsets: [{ name: 'v1', labels: { version: 'v1' } }],
   });
 });

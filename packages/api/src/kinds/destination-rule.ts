@@ -1,7 +1,7 @@
 // networking.istio.io/v1 (and v1beta1) DestinationRule: Ambit honours outlier detection and
 // reads connection-pool settings; other traffic policy fields are accepted with a warning.
 // Validation follows istiod (ValidateDestinationRule, validateOutlierDetection).
-import { DUPLICATE } from '../codes.ts';
+import { DUPLICATE, INVALID_VALUE } from '../codes.ts';
 import { istioDuration } from '../durations.ts';
 import { dns1123Label, dns1123Subdomain } from '../names.ts';
 import { readBool, readInt, readList, readObject } from '../reader.ts';
@@ -44,6 +44,8 @@ export type SimpleLb = (typeof SIMPLE_LB)[number];
 export interface TrafficPolicy {
   /** Only `simple`; consistentHash and localityLbSetting are accepted with a warning. */
   loadBalancer?: { simple?: SimpleLb };
+  /** Istio 1.27+: retries allowed as a percentage of active requests, with a floor. */
+  retryBudget?: { percent?: number; minRetryConcurrency?: number };
   connectionPool?: ConnectionPoolSettings;
   outlierDetection?: OutlierDetection;
 }
@@ -66,7 +68,7 @@ export type DestinationRule = ResourceBase<'DestinationRule', DestinationRuleSpe
 const INT32_MAX = 2147483647;
 const TRAFFIC_POLICY_FIELDS: FieldTable = {
   connectionPool: 'read', outlierDetection: 'read',
-  loadBalancer: 'read', tls: 'warn', portLevelSettings: 'warn', tunnel: 'warn', proxyProtocol: 'warn', retryBudget: 'warn',
+  loadBalancer: 'read', tls: 'warn', portLevelSettings: 'warn', tunnel: 'warn', proxyProtocol: 'warn', retryBudget: 'read',
 };
 
 /** Host: `*`, `*.domain`, or a DNS name (short or fully qualified), as istiod's validateHost. */
@@ -152,6 +154,17 @@ function readConnectionPool(ctx: Ctx, f: Field): ConnectionPoolSettings | undefi
   return ctx.errorCount() === before ? out : undefined;
 }
 
+function readPercent(ctx: Ctx, f: Field): number | undefined {
+  const v = f.node.type === 'map' ? readObject(ctx, f, { value: 'read' })?.get('value') : f;
+  if (!v) return undefined;
+  const n = v.node.type === 'scalar' && typeof v.node.value === 'number' ? v.node.value : undefined;
+  if (n === undefined || !Number.isFinite(n) || n < 0 || n > 100) {
+    ctx.error(INVALID_VALUE, v.at, v.path, 'must be a percentage from 0 to 100');
+    return undefined;
+  }
+  return n;
+}
+
 function readTrafficPolicy(ctx: Ctx, f: Field): TrafficPolicy | undefined {
   const before = ctx.errorCount();
   const obj = readObject(ctx, f, TRAFFIC_POLICY_FIELDS);
@@ -169,6 +182,19 @@ function readTrafficPolicy(ctx: Ctx, f: Field): TrafficPolicy | undefined {
     const simpleField = lb?.get('simple');
     const simple = simpleField ? readEnum(ctx, simpleField, SIMPLE_LB) : undefined;
     out.loadBalancer = simple === undefined ? {} : { simple };
+  }
+  const budgetField = obj.get('retryBudget');
+  if (budgetField) {
+    const b = readObject(ctx, budgetField, { percent: 'read', minRetryConcurrency: 'read' });
+    const budget: NonNullable<TrafficPolicy['retryBudget']> = {};
+    const percentField = b?.get('percent');
+    // Istio's Percent is a double 0-100 (wrapped as {value} in the proto, a plain number in YAML).
+    const percent = percentField ? readPercent(ctx, percentField) : undefined;
+    if (percent !== undefined) budget.percent = percent;
+    const minField = b?.get('minRetryConcurrency');
+    const min = minField ? readInt(ctx, minField, 0, INT32_MAX) : undefined;
+    if (min !== undefined) budget.minRetryConcurrency = min;
+    out.retryBudget = budget;
   }
   return ctx.errorCount() === before ? out : undefined;
 }

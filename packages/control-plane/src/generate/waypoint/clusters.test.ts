@@ -30,7 +30,7 @@ function wire(destinationRule: DestinationRule | undefined): envoy.Cluster {
   return decodeMessage<envoy.Cluster>(CDS_TYPE, encodeMessage(CDS_TYPE, cluster({ service: reviews as Service, port, host: HOST, destinationRule })));
 }
 
-test('without a DestinationRule: EDS named like istiod, 10s connect timeout, round robin, no outlier detection, unlimited breakers and a retry budget', () => {
+test('without a DestinationRule: EDS named like istiod, 10s connect timeout, round robin, no outlier detection, unlimited breakers, no retry budget', () => {
   const c = wire(undefined);
   assert.equal(c.name, NAME);
   assert.equal(c.type, 'EDS');
@@ -44,8 +44,17 @@ test('without a DestinationRule: EDS named like istiod, 10s connect timeout, rou
   assert.equal(t?.max_pending_requests?.value, 4294967295);
   assert.equal(t?.max_requests?.value, 4294967295);
   assert.equal(t?.max_retries?.value, 4294967295);
-  assert.equal(t?.retry_budget?.budget_percent?.value, 20);
-  assert.equal(t?.retry_budget?.min_retry_concurrency?.value, 3);
+  // Istio sets no retry budget unless the DestinationRule asks for one.
+  assert.equal(t?.retry_budget, null);
+});
+
+test('trafficPolicy.retryBudget -> retry_budget; unset parts get Envoy defaults (20%, 3)', () => {
+  const [full] = wire(dr('d', 'prod', 'reviews', { retryBudget: { percent: 25.5, minRetryConcurrency: 5 } })).circuit_breakers?.thresholds ?? [];
+  assert.equal(full?.retry_budget?.budget_percent?.value, 25.5);
+  assert.equal(full?.retry_budget?.min_retry_concurrency?.value, 5);
+  const [partial] = wire(dr('d', 'prod', 'reviews', { retryBudget: {} })).circuit_breakers?.thresholds ?? [];
+  assert.equal(partial?.retry_budget?.budget_percent?.value, 20);
+  assert.equal(partial?.retry_budget?.min_retry_concurrency?.value, 3);
 });
 
 test('outlierDetection: given values, and Istio defaults for the rest when the block is present', () => {
@@ -76,7 +85,7 @@ test('connectionPool -> circuit breaker thresholds; tcp.connectTimeout -> connec
   assert.equal(t?.max_pending_requests?.value, 5);
   assert.equal(t?.max_requests?.value, 50);
   assert.equal(t?.max_retries?.value, 2);
-  assert.equal(t?.retry_budget?.budget_percent?.value, 20);
+  assert.equal(t?.retry_budget, null);
   assert.deepEqual(c.connect_timeout, { seconds: '0', nanos: 250_000_000 });
 });
 

@@ -5,7 +5,8 @@
 //   defaults filled in (interval 10s, baseEjectionTime 30s, maxEjectionPercent 10); a consecutive
 //   error count of 0 disables that detector (enforcing 0), any other count enforces it at 100%;
 // - circuit_breakers.thresholds[0] from connectionPool; limits the rule leaves unset are
-//   4294967295 (istiod's "unlimited" instead of Envoy's 1024), plus a retry budget.
+//   4294967295 (istiod's "unlimited" instead of Envoy's 1024), plus a retry budget only when the
+//   rule sets trafficPolicy.retryBudget.
 import type { DestinationRule, Service, ServicePort, TrafficPolicy } from '@ambit/api';
 import type { envoy, google, Init } from '@ambit/xds-types';
 
@@ -48,7 +49,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const UNLIMITED = 4294967295;
 /** Istio's documented outlierDetection defaults, applied when the block is present. */
 const OUTLIER_DEFAULTS = { intervalMs: 10_000, baseEjectionMs: 30_000, maxEjectionPercent: 10 };
-/** Envoy's defaults when a retry budget is set without values. */
+/** Envoy's defaults for the parts of a retry budget the DestinationRule leaves unset. */
 const RETRY_BUDGET = { budgetPercent: 20, minRetryConcurrency: 3 };
 
 const LB_POLICIES: Record<string, 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM'> = {
@@ -78,7 +79,7 @@ export function cluster(input: ClusterInput): Init<envoy.Cluster> {
     connect_timeout: protoDuration(durationMs(connectTimeout, CONNECT_TIMEOUT_MS)),
     lb_policy: LB_POLICIES[policy?.loadBalancer?.simple ?? 'ROUND_ROBIN'] ?? 'ROUND_ROBIN',
     outlier_detection: policy?.outlierDetection ? outlierDetection(policy.outlierDetection) : null,
-    circuit_breakers: { thresholds: [thresholds(policy?.connectionPool)] },
+    circuit_breakers: { thresholds: [thresholds(policy?.connectionPool, policy?.retryBudget)] },
   };
 }
 
@@ -99,16 +100,23 @@ function outlierDetection(od: NonNullable<TrafficPolicy['outlierDetection']>): I
   return out;
 }
 
-function thresholds(pool: TrafficPolicy['connectionPool']): Init<envoy.CircuitBreakerThresholds> {
+/**
+ * Istio sets no retry budget unless the DestinationRule asks for one (trafficPolicy.retryBudget,
+ * Istio 1.27+); without it retries are bounded per request (route retry policy) and by
+ * max_retries only.
+ */
+function thresholds(pool: TrafficPolicy['connectionPool'], budget: TrafficPolicy['retryBudget']): Init<envoy.CircuitBreakerThresholds> {
   return {
     priority: 'DEFAULT',
     max_connections: { value: pool?.tcp?.maxConnections ?? UNLIMITED },
     max_pending_requests: { value: pool?.http?.http1MaxPendingRequests ?? UNLIMITED },
     max_requests: { value: pool?.http?.http2MaxRequests ?? UNLIMITED },
     max_retries: { value: pool?.http?.maxRetries ?? UNLIMITED },
-    retry_budget: {
-      budget_percent: { value: RETRY_BUDGET.budgetPercent },
-      min_retry_concurrency: { value: RETRY_BUDGET.minRetryConcurrency },
-    },
+    retry_budget: budget
+      ? {
+          budget_percent: { value: budget.percent ?? RETRY_BUDGET.budgetPercent },
+          min_retry_concurrency: { value: budget.minRetryConcurrency ?? RETRY_BUDGET.minRetryConcurrency },
+        }
+      : null,
   };
 }
