@@ -253,6 +253,42 @@ describe('waypoint: L7 policy, routing and identity through ztunnel -> waypoint 
     assert.deepEqual([...new Set(statuses)], [200], `statuses seen: ${JSON.stringify(statuses)}`);
   });
 
+  test('outlier detection (DestinationRule) ejects the failing endpoint', async () => {
+    const rule = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: flaky, namespace: ${NS} }
+spec:
+  host: flaky
+  trafficPolicy:
+    outlierDetection: { consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100 }
+`;
+    await writeFile(join(dir, 'flaky-dr.yaml'), rule);
+    const applied = await ambit(['lab', 'apply', '--name', LAB, '-f', join(dir, 'flaky-dr.yaml')]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const waypoint = status.pods.find((p) => p.namespace === NS && p.name.startsWith('waypoint'));
+    assert.ok(waypoint, 'waypoint pod listed');
+    const bad = pod('flaky-bad');
+    const ejected = async (): Promise<boolean> => {
+      const dump = JSON.parse(await commandOutput('ip', ['netns', 'exec', waypoint.netns, 'curl', '-s', '--max-time', '5', 'http://127.0.0.1:15000/config_dump'])) as {
+        clusters: Array<{ resource: { name: string; outlier_detection: unknown }; runtime: { endpoints: Array<{ ip: string; ejectedUntil?: number | null }> } }>;
+      };
+      const cluster = dump.clusters.find((c) => c.resource.name === `outbound|8080||flaky.${NS}.svc.cluster.local`);
+      if (!cluster?.resource.outlier_detection) return false;
+      return cluster.runtime.endpoints.some((e) => e.ip === bad.ip && typeof e.ejectedUntil === 'number' && e.ejectedUntil > Date.now());
+    };
+    // Requests until the 503 from the bad endpoint has been seen once (bounded); retries hide it.
+    await waitFor(
+      async () => {
+        const results = await probeFromPod(pod('client'), Array.from({ length: 10 }, () => http('/', 'GET', {}, `flaky.${NS}:8080`)));
+        assert.deepEqual([...new Set(results.map((r) => r.status))], [200]);
+        return ejected();
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the failing endpoint to be ejected' },
+    );
+    const after = await probeFromPod(pod('client'), Array.from({ length: 20 }, () => http('/', 'GET', {}, `flaky.${NS}:8080`)));
+    assert.deepEqual(new Set(after.map((r) => r.server)), new Set([`${NS}/${pod('flaky-good').name}`]), 'only the healthy endpoint serves while the other is ejected');
+  });
+
   test('a route timeout answers 504', async () => {
     const started = performance.now();
     const slow = await run('client', http('/api/v1/products/slow?delayMs=3000'));
