@@ -181,6 +181,18 @@ spec:
 `,
       [],
     ],
+    [
+      "a selector on a waypoint's pods matches the pods its Gateway becomes",
+      `${WAYPOINT_NS}---
+${POD}---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: to-waypoint, namespace: prod }
+spec:
+  podSelector: { matchLabels: { gateway.networking.k8s.io/gateway-name: waypoint } }
+`,
+      [],
+    ],
     ['use-waypoint none is an opt-out, not a name', 'apiVersion: v1\nkind: Namespace\nmetadata: { name: prod, labels: { istio.io/use-waypoint: none } }\n', []],
   ];
   for (const [name, text, expected] of cases) assert.deepEqual(analyze(text), expected, name);

@@ -30,12 +30,16 @@ function warning(r: Resource, path: string, message: string, code: string): Prob
   return { ...r.source, path, message, code, severity: 'warning' };
 }
 
-/** Pods and the pod templates of Deployments: what a selector could select. */
+/** Pods, the pod templates of Deployments and waypoint pods: what a selector could select. */
 function podsOf(resources: readonly Resource[]): PodLike[] {
   const pods: PodLike[] = [];
   for (const r of resources) {
     if (r.kind === 'Pod') pods.push({ namespace: r.metadata.namespace ?? 'default', labels: (r as Pod).metadata.labels });
     if (r.kind === 'Deployment') pods.push({ namespace: r.metadata.namespace ?? 'default', labels: r.spec.template.metadata?.labels ?? {} });
+    // A waypoint Gateway becomes a Deployment whose pods carry the Gateway's name (ADR 0007).
+    if (r.kind === 'Gateway' && r.spec.gatewayClassName === 'istio-waypoint') {
+      pods.push({ namespace: r.metadata.namespace ?? 'default', labels: { 'gateway.networking.k8s.io/gateway-name': r.metadata.name, 'istio.io/dataplane-mode': 'none' } });
+    }
   }
   return pods;
 }

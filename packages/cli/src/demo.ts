@@ -16,7 +16,11 @@ interface Check {
   to: string;
   protocol?: 'TCP' | 'UDP';
   http?: string;
+  /** HTTP method of an `http` check (GET when absent). */
+  method?: string;
   expect: 'connected' | 'refused';
+  /** For a connected HTTP check: the status that must come back (a waypoint's 403, say). */
+  status?: number;
   why: string;
 }
 
@@ -27,6 +31,9 @@ function parseChecks(text: string, file: string): Check[] {
     const check = c as Partial<Check>;
     if (typeof check.from !== 'string' || typeof check.to !== 'string' || (check.expect !== 'connected' && check.expect !== 'refused')) {
       throw new UsageError(`${file}: checks[${i}] needs from, to and expect (connected|refused)`);
+    }
+    if (check.status !== undefined && (!check.http || check.expect !== 'connected' || !Number.isInteger(check.status))) {
+      throw new UsageError(`${file}: checks[${i}].status needs an http check expected to connect, and an integer status`);
     }
     return { ...check, why: check.why ?? '' } as Check;
   });
@@ -47,15 +54,17 @@ export async function demoCommand(argv: string[]): Promise<number> {
     const results = await Promise.all(
       checks.map(async (check) => {
         const spec: ProbeSpec = { to: check.to, protocol: check.protocol ?? 'TCP', timeoutMs: 2000 };
-        if (check.http) spec.http = { path: check.http, method: 'GET', headers: {} };
+        if (check.http) spec.http = { path: check.http, method: (check.method ?? 'GET').toUpperCase(), headers: {} };
         return { check, result: await labProbe(name, check.from, spec) };
       }),
     );
     for (const { check, result } of results) {
-      const got = result.connected ? 'connected' : 'refused';
-      const ok = got === check.expect;
+      const got = result.connected ? (check.http && result.status !== null ? `connected ${result.status}` : 'connected') : 'refused';
+      const expected = check.status !== undefined ? `connected ${check.status}` : check.expect;
+      const ok = check.status !== undefined ? result.connected && result.status === check.status : (result.connected ? 'connected' : 'refused') === check.expect;
       if (!ok) mismatches++;
-      rows.push([ok ? 'ok' : 'MISMATCH', check.from, check.to, got + (result.server ? ` (${result.server})` : result.error ? ` (${result.error})` : ''), check.expect, check.why]);
+      const what = `${check.http ? `${(check.method ?? 'GET').toUpperCase()} ${check.http} ` : ''}${check.to}`;
+      rows.push([ok ? 'ok' : 'MISMATCH', check.from, what, got + (result.server ? ` (${result.server})` : result.error ? ` (${result.error})` : ''), expected, check.why]);
     }
     console.log(table(['VERDICT', 'FROM', 'TO', 'GOT', 'EXPECTED', 'WHY'], rows));
   } finally {
