@@ -3,8 +3,9 @@
 // namespace; a Namespace: everything in it; a policy: it and the workloads it may select), only
 // those are rebuilt, and only those whose encoded bytes changed are announced to the xDS server.
 // Waypoint resources (Envoy LDS/RDS/CDS/EDS, ADR 0007) are rebuilt whole when anything they read
-// changes, and only the endpoints when just a pod changed: cheap at lab scale, and the byte
-// comparison still announces only what changed.
+// changes, and only the endpoints when just a pod changed without changing which of its ports a
+// waypoint serves for pod-addressed traffic: cheap at lab scale, and the byte comparison still
+// announces only what changed.
 import { createHash } from 'node:crypto';
 import { isMeshConfigMap, MESH_CONFIG_MAP, readMeshConfigText, resourceKey, selectorMatches, type ExtensionProvider, type Pod, type Resource } from '@ambit/api';
 import { TYPE_URL } from '@ambit/xds-types';
@@ -18,7 +19,7 @@ import { authorizationInputs, peerAuthenticationInputs } from './policy-inputs.t
 import { convertAuthorizationPolicy, isSelectorEmpty } from '../generate/authorization.ts';
 import { convertPortLevel, convertedName, peerAuthenticationKeysFor, peerAuthenticationView, staticStrictPolicy, STATIC_STRICT_NAME } from '../generate/peer-authentication.ts';
 import type { AddressMessage, AuthorizationMessage } from './wire.ts';
-import { waypointEndpoints, waypointResources } from '../generate/waypoint/index.ts';
+import { waypointEndpoints, waypointResources, workloadPortBindings } from '../generate/waypoint/index.ts';
 import { buildCalicoPolicy, buildCalicoTier, buildNetworkPolicy, buildPolicyWorkload, calicoPolicyName, isCalicoPolicy, isCalicoTier, isKubernetesNetworkPolicy, policyWorkloadName } from './policy-view.ts';
 
 export const ADDRESS_TYPE = 'type.googleapis.com/istio.workload.Address';
@@ -74,9 +75,9 @@ interface Dirty {
   authorizations: boolean;
   /** Keys of NetworkPolicies and Calico policies (both APIs) and Calico Tiers. */
   networkPolicies: Set<string>;
-  /** Every waypoint resource (Gateways, Services, Namespaces, targetRef policies, routes, DestinationRules, mesh config). */
+  /** Every waypoint resource (Gateways, Services, Namespaces, targetRef policies, routes, DestinationRules, mesh config, a pod's workload port bindings). */
   waypoints: boolean;
-  /** Only the waypoints' endpoints (a pod changed). */
+  /** Only the waypoints' endpoints (a pod changed, its workload port bindings did not). */
   waypointEndpoints: boolean;
 }
 
@@ -148,7 +149,13 @@ export class MeshModel {
   private markDirty(dirty: Dirty, before: Resource | undefined, after: Resource | undefined): void {
     const r = (after ?? before) as Resource;
     const ns = r.metadata.namespace;
-    if (r.kind === 'Pod') dirty.waypointEndpoints = true;
+    if (r.kind === 'Pod') {
+      dirty.waypointEndpoints = true;
+      // Labels, IPs or ports that change which pod ports a waypoint serves by pod IP change its
+      // Listener, routes and clusters; readiness and the rest only the endpoints. Everything else
+      // the binding reads (Namespaces, Gateways) marks all waypoint resources by itself.
+      if (!this.sameWorkloadPorts(before, after)) dirty.waypoints = true;
+    }
     if (WAYPOINT_INPUTS.has(r.kind)) dirty.waypoints = true;
     if (isMeshConfigMap(r, this.mesh.rootNamespace)) {
       this.readMeshConfig(after);
@@ -178,6 +185,11 @@ export class MeshModel {
           for (const s of this.index.list('Service')) dirty.services.add(resourceKey(s));
         }
     }
+  }
+
+  private sameWorkloadPorts(before: Resource | undefined, after: Resource | undefined): boolean {
+    const bindings = (r: Resource | undefined): string => JSON.stringify(r?.kind === 'Pod' ? workloadPortBindings(this.index, this.mesh, r) : []);
+    return bindings(before) === bindings(after);
   }
 
   /**

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseResources, type Pod, type Service } from '@ambit/api';
 import { decodeMessage, encodeMessage, type envoy } from '@ambit/xds-types';
-import { clusterLoadAssignment, type EndpointPod } from './endpoints.ts';
+import { clusterLoadAssignment, podLoadAssignment, type EndpointPod } from './endpoints.ts';
 
 const { resources, problems } = parseResources([
   {
@@ -76,4 +76,21 @@ test('endpoints: selected pods with their own target port, health from readiness
     fields: { identity: { kind: 'stringValue', stringValue: 'spiffe://cluster.local/ns/shop/sa/web' }, port: { kind: 'numberValue', numberValue: 15008 } },
   });
   assert.equal(eps[1]?.metadata, null);
+});
+
+test('pod endpoints: the one pod IP and port, health from readiness, HBONE metadata only for a meshed pod', () => {
+  const name = 'inbound-pod|8080||10.244.1.9';
+  const roundTrip = (p: EndpointPod): envoy.ClusterLoadAssignment =>
+    decodeMessage<envoy.ClusterLoadAssignment>('envoy.config.endpoint.v3.ClusterLoadAssignment', encodeMessage('envoy.config.endpoint.v3.ClusterLoadAssignment', podLoadAssignment(name, '10.244.1.9', 8080, p)));
+  const meshed = roundTrip({ pod: pod('web-a'), ip: '10.244.1.9', ready: true, hboneIdentity: 'spiffe://cluster.local/ns/shop/sa/web' });
+  assert.equal(meshed.cluster_name, name);
+  assert.equal(meshed.endpoints.length, 1);
+  const eps = meshed.endpoints[0]?.lb_endpoints ?? [];
+  assert.deepEqual(eps.map((e) => [e.endpoint?.address?.socket_address?.address, e.endpoint?.address?.socket_address?.port_value, e.health_status]), [['10.244.1.9', 8080, 'HEALTHY']]);
+  assert.deepEqual(eps[0]?.metadata?.filter_metadata['ambit.hbone'], {
+    fields: { identity: { kind: 'stringValue', stringValue: 'spiffe://cluster.local/ns/shop/sa/web' }, port: { kind: 'numberValue', numberValue: 15008 } },
+  });
+  const plain = roundTrip({ pod: pod('web-a'), ip: '10.244.1.9', ready: false, hboneIdentity: undefined });
+  assert.equal(plain.endpoints[0]?.lb_endpoints[0]?.health_status, 'UNHEALTHY');
+  assert.equal(plain.endpoints[0]?.lb_endpoints[0]?.metadata, null);
 });

@@ -1,7 +1,8 @@
 // ClusterLoadAssignment of one Service port (ADR 0007): every pod the Service selects that has an
 // address and the target port, HEALTHY when Ready and UNHEALTHY otherwise (Envoy skips those), and
 // for pods in the ambient mesh the `ambit.hbone` metadata that tells the waypoint to reach the pod
-// over HBONE with its own certificate instead of plain TCP.
+// over HBONE with its own certificate instead of plain TCP. A pod port addressed by its pod IP
+// (workload-addressed traffic) gets an assignment of that one endpoint, built the same way.
 import { resolveContainerPort, selectorMatches, type Pod, type Service, type ServicePort } from '@ambit/api';
 import { HBONE_ENDPOINT_METADATA, type Init, type envoy } from '@ambit/xds-types';
 import { WAYPOINT_HBONE_PORT } from './listener.ts';
@@ -53,4 +54,9 @@ export function clusterLoadAssignment(name: string, service: Service, port: Serv
   }
   found.sort((a, b) => a.ip.localeCompare(b.ip, 'en', { numeric: true }) || a.port - b.port);
   return { cluster_name: name, endpoints: [{ lb_endpoints: found.map((f) => endpoint(f.ip, f.port, f.pod)) }] };
+}
+
+/** The assignment named `name` holding the one endpoint `ip:port` of a pod (pod-addressed traffic). */
+export function podLoadAssignment(name: string, ip: string, port: number, pod: EndpointPod): Init<envoy.ClusterLoadAssignment> {
+  return { cluster_name: name, endpoints: [{ lb_endpoints: [endpoint(ip, port, pod)] }] };
 }

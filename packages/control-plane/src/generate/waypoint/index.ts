@@ -3,6 +3,9 @@
 // per Service port in the mesh a Cluster and a ClusterLoadAssignment. Clusters and assignments
 // exist for every Service port (not only those some route or ext_authz provider names): at lab
 // scale that costs little and a route added later never waits on a missing cluster.
+// Pods bound to a waypoint for workload traffic (`istio.io/waypoint-for: workload|all`) get, per
+// pod IP and declared TCP port, a chain, route, cluster and assignment `inbound-pod|<port>||<ip>`:
+// the ztunnel sends pod-addressed traffic there with the CONNECT authority `podIP:port`.
 import type { AuthorizationPolicy, DestinationRule, ExtensionProvider, Gateway, Pod, Service, ServicePort } from '@ambit/api';
 import type { Init, envoy } from '@ambit/xds-types';
 import type { ConfigIndex } from '../../model/index-state.ts';
@@ -11,12 +14,14 @@ import { waypointFor } from '../../model/waypoints.ts';
 import { isEnrolled, podIps } from '../../model/workloads.ts';
 import { waypointAuthzFilters } from './authz.ts';
 import { cluster, clusterName } from './clusters.ts';
-import { clusterLoadAssignment, type EndpointPod } from './endpoints.ts';
-import { isTcpPort, listenerName, routeName, waypointListener, type ChainInput } from './listener.ts';
-import { routeConfiguration } from './routes.ts';
+import { clusterLoadAssignment, podLoadAssignment, type EndpointPod } from './endpoints.ts';
+import { isTcpPort, listenerName, podChain, podPortName, routeName, serviceChain, waypointListener, type ChainInput } from './listener.ts';
+import { defaultRoute, routeConfiguration } from './routes.ts';
 
 export const WAYPOINT_CLASS = 'istio-waypoint';
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+/** The label the waypoint's Deployment puts on its pods (ADR 0007, as istiod's). */
+const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 
 export interface WaypointInputs {
   index: ConfigIndex;
@@ -62,11 +67,51 @@ function isWaypointService(index: ConfigIndex, svc: Service): boolean {
 export function boundWaypoint(index: ConfigIndex, mesh: MeshSettings, svc: Service): string | undefined {
   if (isWaypointService(index, svc)) return undefined;
   const ns = svc.metadata.namespace ?? 'default';
-  const address = waypointFor(index, mesh, ns, svc.metadata.labels, 'service');
+  return waypointListenerOf(waypointFor(index, mesh, ns, svc.metadata.labels, 'service'));
+}
+
+/** The Listener name of the waypoint a binding names by its Service host `GW.NS.svc.<suffix>`. */
+function waypointListenerOf(address: ReturnType<typeof waypointFor>): string | undefined {
   if (!address?.hostname) return undefined;
-  // The binding names the waypoint by its Service host `GW.NS.svc.<suffix>`.
   const gwName = address.hostname.hostname.split('.')[0] ?? '';
   return listenerName(address.hostname.namespace, gwName);
+}
+
+/** A waypoint's own pods (labelled with the name of a waypoint Gateway of their namespace) are never bound to a waypoint. */
+function isWaypointPod(index: ConfigIndex, pod: Pod): boolean {
+  const gwName = pod.metadata.labels[GATEWAY_NAME_LABEL];
+  if (gwName === undefined) return false;
+  const gw = index.get(`Gateway/${pod.metadata.namespace ?? 'default'}/${gwName}`);
+  return gw?.kind === 'Gateway' && gw.spec.gatewayClassName === WAYPOINT_CLASS;
+}
+
+/** One pod port a waypoint serves for pod-addressed traffic. */
+export interface WorkloadPortBinding {
+  /** The waypoint's Listener name `NS/GW`. */
+  waypoint: string;
+  /** `inbound-pod|<port>||<ip>`: the chain, route, cluster and assignment name. */
+  name: string;
+  ip: string;
+  port: number;
+  /** Declared TCP (containerPort name `tcp`/`tcp-*`): tcp_proxy instead of HTTP. */
+  tcp: boolean;
+}
+
+/**
+ * The pod ports a waypoint serves for workload-addressed traffic: when the pod is bound for
+ * `workload` traffic (reference 1.3 step 5, the same binding the ztunnels get), every pod IP times
+ * every TCP containerPort it declares (the first declaration of a number wins). Pods without an
+ * address, finished pods (their IP may already be another pod's) and the waypoints' own pods get none.
+ */
+export function workloadPortBindings(index: ConfigIndex, mesh: MeshSettings, pod: Pod): WorkloadPortBinding[] {
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || isWaypointPod(index, pod)) return [];
+  const waypoint = waypointListenerOf(waypointFor(index, mesh, pod.metadata.namespace ?? 'default', pod.metadata.labels, 'workload'));
+  if (waypoint === undefined) return [];
+  const ports = new Map<number, boolean>();
+  for (const container of pod.spec.containers) {
+    for (const p of container.ports) if (p.protocol === 'TCP' && !ports.has(p.containerPort)) ports.set(p.containerPort, isTcpPort(p));
+  }
+  return podIps(pod).flatMap((ip) => [...ports].map(([port, tcp]) => ({ waypoint, name: podPortName(ip, port), ip, port, tcp })));
 }
 
 /** Whether a policy's targetRefs name `kind` `name` (in `group`s). */
@@ -81,14 +126,23 @@ function targets(policy: AuthorizationPolicy, kind: string, groups: readonly str
  */
 export function chainPolicies(policies: readonly AuthorizationPolicy[], rootNamespace: string, gateway: { namespace: string; name: string }, svc: Service): AuthorizationPolicy[] {
   const svcNs = svc.metadata.namespace ?? 'default';
-  return policies.filter((p) => {
-    const ns = p.metadata.namespace ?? 'default';
-    return (
-      (ns === gateway.namespace && targets(p, 'Gateway', [GATEWAY_GROUP], gateway.name)) ||
-      (ns === svcNs && targets(p, 'Service', ['', 'core'], svc.metadata.name)) ||
-      (ns === rootNamespace && targets(p, 'GatewayClass', [GATEWAY_GROUP], WAYPOINT_CLASS))
-    );
-  });
+  return policies.filter(
+    (p) => targetsWaypoint(p, rootNamespace, gateway) || ((p.metadata.namespace ?? 'default') === svcNs && targets(p, 'Service', ['', 'core'], svc.metadata.name)),
+  );
+}
+
+/**
+ * The policies a pod-addressed chain enforces: only those targeting the waypoint itself (its
+ * Gateway, or the GatewayClass from the root namespace). Service-targeted policies apply to
+ * traffic addressed to the Service, and pod-addressed traffic is not (Istio).
+ */
+export function gatewayPolicies(policies: readonly AuthorizationPolicy[], rootNamespace: string, gateway: { namespace: string; name: string }): AuthorizationPolicy[] {
+  return policies.filter((p) => targetsWaypoint(p, rootNamespace, gateway));
+}
+
+function targetsWaypoint(p: AuthorizationPolicy, rootNamespace: string, gateway: { namespace: string; name: string }): boolean {
+  const ns = p.metadata.namespace ?? 'default';
+  return (ns === gateway.namespace && targets(p, 'Gateway', [GATEWAY_GROUP], gateway.name)) || (ns === rootNamespace && targets(p, 'GatewayClass', [GATEWAY_GROUP], WAYPOINT_CLASS));
 }
 
 /**
@@ -125,29 +179,40 @@ export function destinationRuleFor(rules: readonly DestinationRule[], host: stri
   return best;
 }
 
+function endpointPod(index: ConfigIndex, mesh: MeshSettings, pod: Pod, ip: string): EndpointPod {
+  const ns = pod.metadata.namespace ?? 'default';
+  const sa = pod.spec.serviceAccountName || 'default';
+  return { pod, ip, ready: isReady(pod), hboneIdentity: isEnrolled(index, pod) ? `spiffe://${mesh.trustDomain}/ns/${ns}/sa/${sa}` : undefined };
+}
+
 function endpointPods(index: ConfigIndex, mesh: MeshSettings): Map<string, EndpointPod[]> {
   const byNamespace = new Map<string, EndpointPod[]>();
   for (const pod of index.list('Pod')) {
     const ip = podIps(pod)[0];
     if (ip === undefined) continue;
     const ns = pod.metadata.namespace ?? 'default';
-    const sa = pod.spec.serviceAccountName || 'default';
-    const entry: EndpointPod = {
-      pod,
-      ip,
-      ready: isReady(pod),
-      hboneIdentity: isEnrolled(index, pod) ? `spiffe://${mesh.trustDomain}/ns/${ns}/sa/${sa}` : undefined,
-    };
-    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), entry]);
+    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), endpointPod(index, mesh, pod, ip)]);
   }
   return byNamespace;
+}
+
+/** Every pod port bound for workload traffic, with its pod; one per name (the first pod wins). */
+function workloadPorts(index: ConfigIndex, mesh: MeshSettings): Map<string, { binding: WorkloadPortBinding; pod: Pod }> {
+  const out = new Map<string, { binding: WorkloadPortBinding; pod: Pod }>();
+  for (const pod of index.list('Pod')) {
+    for (const binding of workloadPortBindings(index, mesh, pod)) if (!out.has(binding.name)) out.set(binding.name, { binding, pod });
+  }
+  return out;
 }
 
 function isReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
-/** Every Service port's ClusterLoadAssignment; what a pod change alone can alter. */
+/**
+ * Every Service port's ClusterLoadAssignment and every bound pod port's; what a pod change alone
+ * can alter when it leaves the pod's workload port bindings as they were (readiness, enrolment).
+ */
 export function waypointEndpoints(inputs: Pick<WaypointInputs, 'index' | 'mesh'>): Map<string, Init<envoy.ClusterLoadAssignment>> {
   const { index, mesh } = inputs;
   const pods = endpointPods(index, mesh);
@@ -159,7 +224,27 @@ export function waypointEndpoints(inputs: Pick<WaypointInputs, 'index' | 'mesh'>
       out.set(name, clusterLoadAssignment(name, svc, port, pods.get(svc.metadata.namespace ?? 'default') ?? []));
     }
   }
+  for (const [name, { binding, pod }] of workloadPorts(index, mesh)) out.set(name, podLoadAssignment(name, binding.ip, binding.port, endpointPod(index, mesh, pod, binding.ip)));
   return out;
+}
+
+/**
+ * The Cluster of a pod port: cluster()'s Istio defaults (connect timeout, ROUND_ROBIN, unlimited
+ * circuit breakers) under the pod port's name. No DestinationRule applies: rules name hosts, and
+ * pod-addressed traffic has none.
+ */
+function podCluster(binding: WorkloadPortBinding, pod: Pod): Init<envoy.Cluster> {
+  // cluster() reads the port and host only for the name, replaced here; the Service it asks for
+  // stands for the one pod port so the input stays well-typed.
+  const port = { port: binding.port, targetPort: binding.port, protocol: 'TCP' as const };
+  const service: Service = { apiVersion: 'v1', kind: 'Service', metadata: { ...pod.metadata, labels: {}, annotations: {} }, spec: { type: 'ClusterIP', ports: [port] }, source: pod.source };
+  const defaults = cluster({ service, port, host: binding.ip, destinationRule: undefined });
+  return { ...defaults, name: binding.name, eds_cluster_config: { eds_config: { ads: {} }, service_name: binding.name } };
+}
+
+/** The RouteConfiguration of a pod port: no HTTPRoute attaches to a pod, so only istiod's default route. */
+function podRouteConfiguration(name: string): Init<envoy.RouteConfiguration> {
+  return { name, virtual_hosts: [{ name, domains: ['*'], routes: [defaultRoute(name)] }] };
 }
 
 function addWarning(warnings: Map<string, string>, key: string, message: string): void {
@@ -204,8 +289,30 @@ export function waypointResources(inputs: WaypointInputs): WaypointResources {
         result.routes.set(routeName(host, port.port), routes.config);
         for (const w of routes.warnings) addWarning(result.warnings, w.route.includes('/') ? `HTTPRoute/${w.route}` : w.route, w.message);
       }
-      list.push({ host, port: port.port, clusterIp, tcp, authzFilters });
+      list.push(serviceChain({ host, port: port.port, clusterIp, tcp, authzFilters }));
     }
+  }
+  // Pod-addressed traffic: the Gateway's (and GatewayClass's) policies only.
+  const gatewayFilters = new Map<string, ChainInput['authzFilters']>();
+  const filtersOf = (waypoint: string): ChainInput['authzFilters'] => {
+    const known = gatewayFilters.get(waypoint);
+    if (known) return known;
+    const [namespace = '', name = ''] = waypoint.split('/');
+    const authz = waypointAuthzFilters({ policies: gatewayPolicies(policies, mesh.rootNamespace, { namespace, name }), extensionProviders, trustDomain: mesh.trustDomain });
+    for (const w of authz.warnings) addWarning(result.warnings, w.policy.includes('/') ? `AuthorizationPolicy/${w.policy}` : w.policy, w.message);
+    gatewayFilters.set(waypoint, authz.filters);
+    return authz.filters;
+  };
+  for (const { binding, pod } of workloadPorts(index, mesh).values()) {
+    const list = chains.get(binding.waypoint);
+    if (!list) continue;
+    let authzFilters: ChainInput['authzFilters'] = [];
+    if (!binding.tcp) {
+      authzFilters = filtersOf(binding.waypoint);
+      result.routes.set(binding.name, podRouteConfiguration(binding.name));
+    }
+    result.clusters.set(binding.name, podCluster(binding, pod));
+    list.push(podChain({ ip: binding.ip, port: binding.port, tcp: binding.tcp, authzFilters }));
   }
   for (const [name, list] of chains) {
     const [ns = '', gw = ''] = name.split('/');

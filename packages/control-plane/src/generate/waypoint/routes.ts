@@ -79,16 +79,17 @@ export function routeConfiguration(input: RouteConfigurationInput): RouteConfigu
     };
     routes.push(envoyRoute(entry, input, clusters, warn));
   }
-  routes.push({
-    name: 'default',
-    match: { prefix: '/' },
-    route: { cluster: ownCluster, timeout: protoDuration(0), retry_policy: defaultRetryPolicy() },
-  });
+  routes.push(defaultRoute(ownCluster));
   return {
     config: { name, virtual_hosts: [{ name, domains: ['*'], routes }] },
     clusters: [...clusters].sort(),
     warnings,
   };
+}
+
+/** The catch-all route istiod ends a virtual host with: every path to `cluster`, no timeout, Istio's default retries. */
+export function defaultRoute(cluster: string): Init<envoy.Route> {
+  return { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: protoDuration(0), retry_policy: defaultRetryPolicy() } };
 }
 
 /** GAMMA attachment: a parentRef of kind Service naming this service, and this port or none. */
