@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseResources, type DestinationRule, type Service } from '@ambit/api';
 import { decodeMessage, encodeMessage, type envoy } from '@ambit/xds-types';
-import { cluster, durationMs } from './clusters.ts';
+import { cluster, clusterName, durationMs } from './clusters.ts';
 
 const CDS_TYPE = 'envoy.config.cluster.v3.Cluster';
 const HOST = 'reviews.prod.svc.cluster.local';
@@ -27,7 +27,7 @@ function dr(name: string, ns: string, host: string, trafficPolicy?: object): Des
 }
 
 function wire(destinationRule: DestinationRule | undefined): envoy.Cluster {
-  return decodeMessage<envoy.Cluster>(CDS_TYPE, encodeMessage(CDS_TYPE, cluster({ service: reviews as Service, port, host: HOST, destinationRule })));
+  return decodeMessage<envoy.Cluster>(CDS_TYPE, encodeMessage(CDS_TYPE, cluster({ name: clusterName(port.port, HOST), trafficPolicy: destinationRule?.spec.trafficPolicy })));
 }
 
 test('without a DestinationRule: EDS named like istiod, 10s connect timeout, round robin, no outlier detection, unlimited breakers, no retry budget', () => {

@@ -7,7 +7,7 @@
 // - circuit_breakers.thresholds[0] from connectionPool; limits the rule leaves unset are
 //   4294967295 (istiod's "unlimited" instead of Envoy's 1024), plus a retry budget only when the
 //   rule sets trafficPolicy.retryBudget.
-import type { DestinationRule, Service, ServicePort, TrafficPolicy } from '@ambit/api';
+import type { TrafficPolicy } from '@ambit/api';
 import type { envoy, google, Init } from '@ambit/xds-types';
 
 /** Istio's outbound cluster name: `outbound|<port>||<host>` (no subset). */
@@ -61,16 +61,15 @@ const LB_POLICIES: Record<string, 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM'> = 
 };
 
 export interface ClusterInput {
-  service: Service;
-  port: ServicePort;
-  /** The service's FQDN (`name.ns.svc.<domainSuffix>`). */
-  host: string;
-  destinationRule: DestinationRule | undefined;
+  /** `outbound|<port>||<host>` for a Service port (clusterName), `inbound-pod|...` for a pod port. */
+  name: string;
+  /** The DestinationRule's, when one applies (never to pod-addressed traffic). */
+  trafficPolicy: TrafficPolicy | undefined;
 }
 
 export function cluster(input: ClusterInput): Init<envoy.Cluster> {
-  const name = clusterName(input.port.port, input.host);
-  const policy: TrafficPolicy | undefined = input.destinationRule?.spec.trafficPolicy;
+  const { name } = input;
+  const policy = input.trafficPolicy;
   const connectTimeout = policy?.connectionPool?.tcp?.connectTimeout;
   return {
     name,

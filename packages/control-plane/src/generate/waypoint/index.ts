@@ -233,13 +233,9 @@ export function waypointEndpoints(inputs: Pick<WaypointInputs, 'index' | 'mesh'>
  * circuit breakers) under the pod port's name. No DestinationRule applies: rules name hosts, and
  * pod-addressed traffic has none.
  */
-function podCluster(binding: WorkloadPortBinding, pod: Pod): Init<envoy.Cluster> {
-  // cluster() reads the port and host only for the name, replaced here; the Service it asks for
-  // stands for the one pod port so the input stays well-typed.
-  const port = { port: binding.port, targetPort: binding.port, protocol: 'TCP' as const };
-  const service: Service = { apiVersion: 'v1', kind: 'Service', metadata: { ...pod.metadata, labels: {}, annotations: {} }, spec: { type: 'ClusterIP', ports: [port] }, source: pod.source };
-  const defaults = cluster({ service, port, host: binding.ip, destinationRule: undefined });
-  return { ...defaults, name: binding.name, eds_cluster_config: { eds_config: { ads: {} }, service_name: binding.name } };
+/** No DestinationRule applies to pod-addressed traffic: the cluster has the defaults. */
+function podCluster(binding: WorkloadPortBinding): Init<envoy.Cluster> {
+  return cluster({ name: binding.name, trafficPolicy: undefined });
 }
 
 /** The RouteConfiguration of a pod port: no HTTPRoute attaches to a pod, so only istiod's default route. */
@@ -265,7 +261,7 @@ export function waypointResources(inputs: WaypointInputs): WaypointResources {
   for (const svc of services) {
     const host = serviceHost(mesh, svc);
     const destinationRule = destinationRuleFor(destinationRules, host, svc.metadata.namespace ?? 'default', mesh);
-    for (const port of tcpPorts(svc)) result.clusters.set(clusterName(port.port, host), cluster({ service: svc, port, host, destinationRule }));
+    for (const port of tcpPorts(svc)) result.clusters.set(clusterName(port.port, host), cluster({ name: clusterName(port.port, host), trafficPolicy: destinationRule?.spec.trafficPolicy }));
   }
 
   const chains = new Map<string, ChainInput[]>();
@@ -303,7 +299,7 @@ export function waypointResources(inputs: WaypointInputs): WaypointResources {
     gatewayFilters.set(waypoint, authz.filters);
     return authz.filters;
   };
-  for (const { binding, pod } of workloadPorts(index, mesh).values()) {
+  for (const { binding } of workloadPorts(index, mesh).values()) {
     const list = chains.get(binding.waypoint);
     if (!list) continue;
     let authzFilters: ChainInput['authzFilters'] = [];
@@ -311,7 +307,7 @@ export function waypointResources(inputs: WaypointInputs): WaypointResources {
       authzFilters = filtersOf(binding.waypoint);
       result.routes.set(binding.name, podRouteConfiguration(binding.name));
     }
-    result.clusters.set(binding.name, podCluster(binding, pod));
+    result.clusters.set(binding.name, podCluster(binding));
     list.push(podChain({ ip: binding.ip, port: binding.port, tcp: binding.tcp, authzFilters }));
   }
   for (const [name, list] of chains) {
