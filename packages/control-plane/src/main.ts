@@ -15,6 +15,7 @@ import { modelResourceSource } from './resource-source.ts';
 import { loadOrCreateAuthority, usesPluginCa } from './certificate-authority.ts';
 import { RootRotation, recoverRotation } from './root-rotation.ts';
 import { startMonitoringServer } from './monitoring-server.ts';
+import { policyStatus } from './model/policy-status.ts';
 
 const settings = readSettings(process.env);
 const logger = createLogger({ component: 'control-plane', format: settings.logFormat });
@@ -118,10 +119,9 @@ await startMonitoringServer({
         waypointClusters: decodedResources(CLUSTER_TYPE),
         waypointEndpoints: decodedResources(ENDPOINT_TYPE),
         meshConfig: model.meshConfigStatus(),
-        // Istio's status condition for policies ztunnel enforces only in part.
-        policyStatus: Object.fromEntries(
-          [...model.policyWarnings()].map(([key, message]) => [key, { conditions: [{ type: 'ZtunnelAccepted', status: 'True', reason: 'UnsupportedValue', message }] }]),
-        ),
+        // Istio's status conditions: ZtunnelAccepted for what a ztunnel enforces only in part,
+        // WaypointAccepted for what a waypoint cannot honour.
+        policyStatus: policyStatus(model.ztunnelPolicyWarnings(), model.waypointPolicyWarnings()),
         configProblems: source.problems().map(formatProblem),
         trustBundle: ca.trustBundle().roots,
         rotation: rotation.status(),
@@ -156,3 +156,4 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
+

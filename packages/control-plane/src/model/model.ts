@@ -114,6 +114,16 @@ export class MeshModel {
     return this.resources.get(typeUrl) ?? new Map();
   }
 
+  /** What the waypoints cannot honour, by policy (or route) key: Istio's WaypointAccepted condition. */
+  waypointPolicyWarnings(): ReadonlyMap<string, string> {
+    return this.waypointWarnings;
+  }
+
+  /** What ztunnels enforce only in part, by policy key: Istio's ZtunnelAccepted condition. */
+  ztunnelPolicyWarnings(): ReadonlyMap<string, string> {
+    return this.warnings;
+  }
+
   /**
    * Status messages by policy key: policies ztunnel enforces only in part, and what the waypoints
    * cannot honour (from their authorization filters and routes).
