@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { errorMessage, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { errorMessage, silentLogger, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { createHboneServer, HbonePool, type HboneServer } from '@ambit/hbone';
 import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials } from '@ambit/identity';
 import { istioIdentity, TrustBundle } from '@ambit/spiffe';
@@ -17,6 +17,7 @@ import type { PathNormalizer, ProxyContext } from './server/context.ts';
 import { extAuthzTransport } from './server/ext-authz.ts';
 import { Terminator } from './server/terminate.ts';
 import type { WaypointSettings } from './settings.ts';
+import { accessLogOn, type LineWriter } from './telemetry/access-log.ts';
 import { RequestTelemetry } from './telemetry/requests.ts';
 import { TcpTelemetry } from './telemetry/tcp.ts';
 import { Dialer } from './upstream/dialer.ts';
@@ -48,6 +49,7 @@ export class Waypoint {
   readonly #pool: HbonePool;
   readonly #upstreams: HttpUpstreams;
   readonly #terminator: Terminator;
+  readonly #accessLog: LineWriter | undefined;
   #hbone: HboneServer | undefined;
   readonly #servers: Server[] = [];
   #trustWatch: FileContentWatch | undefined;
@@ -92,12 +94,21 @@ export class Waypoint {
       logger: logger.child({ scope: 'config' }),
       onEndpoints: (keys) => this.#upstreams.retain(keys),
     });
+    // The access log has its own writer on stderr; its lines carry the bindings main.ts gives the process logger.
+    let accessLog: Logger = silentLogger;
+    if (settings.accessLog === 'json') {
+      const access = accessLogOn(2, settings.logFormat, { component: 'waypoint', gateway: `${settings.podNamespace}/${settings.gatewayName}`, pod: settings.podName, scope: 'access' });
+      accessLog = access.logger;
+      this.#accessLog = access.writer;
+      const writer = access.writer;
+      new Gauge({ name: 'ambit_waypoint_access_log_dropped_lines', help: 'Access log lines not written (the destination failed, or held more than 4 MiB unwritten)', registers: [this.registry], collect() { this.set(writer.dropped); } });
+    }
     const ctx: ProxyContext = {
       config: this.#config,
       upstreams: this.#upstreams,
       dialer,
-      telemetry: new RequestTelemetry(this.registry, logger.child({ scope: 'access' })),
-      tcpTelemetry: new TcpTelemetry(this.registry, logger.child({ scope: 'access' })),
+      telemetry: new RequestTelemetry(this.registry, accessLog),
+      tcpTelemetry: new TcpTelemetry(this.registry, accessLog),
       executeRequest: parts.executeRequest,
       normalizePath: parts.normalizePath,
       extAuthz: extAuthzTransport(this.#config, this.#upstreams),
@@ -234,6 +245,7 @@ export class Waypoint {
     this.#draining = true;
     await this.#hbone?.close({ drainMs: this.#settings.drainMs });
     this.#terminator.closeAll();
+    this.#accessLog?.flush();
     await Promise.all(this.#servers.map((s) => closeServer(s)));
     this.#trustWatch?.close();
     await this.#xds.close();

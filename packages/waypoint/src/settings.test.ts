@@ -21,7 +21,22 @@ test('defaults: ADR 0007 ports, CA at the xDS address, cluster.local', () => {
   assert.deepEqual([s.hbonePort, s.adminPort, s.metricsPort, s.readinessPort], [15008, 15000, 15020, 15021]);
   assert.equal(s.listenHost, '0.0.0.0');
   assert.equal(s.logFormat, 'text');
+  assert.equal(s.accessLog, 'json', 'an access log line per request unless turned off');
 });
+
+const accessLogs: Array<[string, 'json' | 'off' | RegExp]> = [
+  ['json', 'json'],
+  ['off', 'off'],
+  ['', 'json'],
+  ['OFF', /ACCESS_LOG=OFF is not one of json, off/],
+  ['text', /ACCESS_LOG=text is not one of json, off/],
+];
+for (const [value, want] of accessLogs) {
+  test(`ACCESS_LOG=${value}`, () => {
+    if (want instanceof RegExp) assert.throws(() => readSettings({ ...BASE, ACCESS_LOG: value }), (e: Error & { code?: string }) => e.code === 'AMBIT_WAYPOINT_BAD_SETTING' && want.test(e.message));
+    else assert.equal(readSettings({ ...BASE, ACCESS_LOG: value }).accessLog, want);
+  });
+}
 
 for (const name of Object.keys(BASE)) {
   test(`${name} is required`, () => {

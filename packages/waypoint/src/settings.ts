@@ -27,12 +27,21 @@ export interface WaypointSettings {
   /** How long open requests may finish after SIGTERM. */
   drainMs: number;
   logFormat: 'json' | 'text';
+  /** One access log line per request (`json`, the default) or none (`off`, Istio's default mesh config). */
+  accessLog: 'json' | 'off';
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value) throw waypointError(WAYPOINT_CODES.badSetting, `${name} is required`, { hint: 'the waypoint Deployment sets it (ADR 0007)' });
   return value;
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const text = env[name];
+  if (!text) return fallback;
+  if (!(values as readonly string[]).includes(text)) throw waypointError(WAYPOINT_CODES.badSetting, `${name}=${text} is not one of ${values.join(', ')}`);
+  return text as T;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -66,5 +75,6 @@ export function readSettings(env: NodeJS.ProcessEnv): WaypointSettings {
     listenHost: env['LISTEN_HOST'] || '0.0.0.0',
     drainMs: integer(env, 'DRAIN_MS', 5000, 0, 600_000),
     logFormat: env['LOG_FORMAT'] === 'json' ? 'json' : 'text',
+    accessLog: oneOf(env, 'ACCESS_LOG', ['json', 'off'], 'json'),
   };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ensureTracing, forwardable, headersFromRaw, isGrpc, validTraceparent } from './request-headers.ts';
+import { ensureTracing, forwardable, headersFromRaw, isGrpc, newTraceparent, validTraceparent } from './request-headers.ts';
 
 test('headersFromRaw lower-cases names, keeps order and repeats, drops pseudo-headers', () => {
   assert.deepEqual(headersFromRaw([':authority', 'a', 'X-Foo', '1', 'x-foo', '2', 'Host', 'h']), [
@@ -69,4 +69,17 @@ test('isGrpc: application/grpc and its +proto/+json forms', () => {
   assert.equal(isGrpc([['content-type', 'application/grpc+proto']]), true);
   assert.equal(isGrpc([['content-type', 'application/json']]), false);
   assert.equal(isGrpc([]), false);
+});
+
+test('newTraceparent: valid W3C version-00 sampled traces, distinct across refills of the random pool', () => {
+  // 24 random bytes per trace and a 4 KiB pool: 500 traces span three refills.
+  const seen = new Set<string>();
+  for (let i = 0; i < 500; i++) {
+    const value = newTraceparent();
+    assert.match(value, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    assert.equal(validTraceparent(value), value);
+    seen.add(value.slice(3, 35));
+    seen.add(value.slice(36, 52));
+  }
+  assert.equal(seen.size, 1000, 'no trace id or span id repeats');
 });

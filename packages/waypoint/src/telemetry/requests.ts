@@ -61,7 +61,20 @@ export interface RequestRecord {
   details: string | undefined;
 }
 
+/** The four metrics' children for one label set: prom-client hashes and validates labels only when they are made. */
+interface Series {
+  requests: { inc(): void };
+  duration: { observe(value: number): void };
+  requestBytes: { observe(value: number): void };
+  responseBytes: { observe(value: number): void };
+}
+
 export class RequestTelemetry {
+  /**
+   * Series by the record fields the labels derive from. It grows with the distinct label sets, as
+   * prom-client's own children (never removed) already do, so it adds no new growth.
+   */
+  readonly #series = new Map<string, Series>();
   readonly #requests: Counter<Label>;
   readonly #duration: Histogram<Label>;
   readonly #requestBytes: Histogram<Label>;
@@ -78,27 +91,11 @@ export class RequestTelemetry {
   }
 
   finish(r: RequestRecord): void {
-    const service = serviceLabels(r.chain);
-    const labels: Record<Label, string> = {
-      reporter: 'waypoint',
-      source_principal: r.principal ?? 'unknown',
-      source_workload: 'unknown',
-      source_workload_namespace: spiffeNamespace(r.principal),
-      destination_principal: r.upstreamPrincipal ?? 'unknown',
-      destination_workload: 'unknown',
-      destination_service: service.service,
-      destination_service_name: service.name,
-      destination_service_namespace: service.namespace,
-      request_protocol: r.grpc ? 'grpc' : 'http',
-      response_code: String(r.responseCode),
-      grpc_response_status: r.grpcStatus,
-      response_flags: r.responseFlags,
-      connection_security_policy: 'mutual_tls',
-    };
-    this.#requests.inc(labels);
-    this.#duration.observe(labels, r.durationMs);
-    this.#requestBytes.observe(labels, r.bytesReceived);
-    this.#responseBytes.observe(labels, r.bytesSent);
+    const series = this.#seriesFor(r);
+    series.requests.inc();
+    series.duration.observe(r.durationMs);
+    series.requestBytes.observe(r.bytesReceived);
+    series.responseBytes.observe(r.bytesSent);
     this.#log.info(
       {
         start_time: r.startTime.toISOString(),
@@ -126,5 +123,32 @@ export class RequestTelemetry {
       },
       'request',
     );
+  }
+
+  #seriesFor(r: RequestRecord): Series {
+    // NUL stands for an absent principal (never part of a SPIFFE ID), so undefined and '' stay apart.
+    const key = `${r.chain}\n${r.principal ?? '\0'}\n${r.upstreamPrincipal ?? '\0'}\n${r.grpc ? 'grpc' : 'http'}\n${r.responseCode}\n${r.grpcStatus}\n${r.responseFlags}`;
+    const held = this.#series.get(key);
+    if (held !== undefined) return held;
+    const service = serviceLabels(r.chain);
+    const labels: Record<Label, string> = {
+      reporter: 'waypoint',
+      source_principal: r.principal ?? 'unknown',
+      source_workload: 'unknown',
+      source_workload_namespace: spiffeNamespace(r.principal),
+      destination_principal: r.upstreamPrincipal ?? 'unknown',
+      destination_workload: 'unknown',
+      destination_service: service.service,
+      destination_service_name: service.name,
+      destination_service_namespace: service.namespace,
+      request_protocol: r.grpc ? 'grpc' : 'http',
+      response_code: String(r.responseCode),
+      grpc_response_status: r.grpcStatus,
+      response_flags: r.responseFlags,
+      connection_security_policy: 'mutual_tls',
+    };
+    const series: Series = { requests: this.#requests.labels(labels), duration: this.#duration.labels(labels), requestBytes: this.#requestBytes.labels(labels), responseBytes: this.#responseBytes.labels(labels) };
+    this.#series.set(key, series);
+    return series;
   }
 }
