@@ -34,3 +34,48 @@ test('each label set is its own series, however often it repeats; an absent prin
   const sum = sizes.find((v) => (v as { metricName?: string }).metricName === 'istio_response_bytes_sum' && v.labels['response_code'] === '200' && v.labels['source_principal'] === CLIENT);
   assert.equal(sum?.value, 3 * 1024);
 });
+
+test('the /metrics text: Prometheus counter and cumulative, upper-inclusive histogram buckets per label set', async () => {
+  const registry = new Registry();
+  const telemetry = new RequestTelemetry(registry, silentLogger);
+  telemetry.finish(record({ durationMs: 0.5, bytesReceived: 0, bytesSent: 1000 }));
+  telemetry.finish(record({ durationMs: 3, bytesReceived: 10, bytesSent: 1001 }));
+  const text = await registry.metrics();
+  const labels = `reporter="waypoint",source_principal="${CLIENT}",source_workload="unknown",source_workload_namespace="shop",destination_principal="${SERVER}",destination_workload="unknown",destination_service="server.shop.svc.cluster.local",destination_service_name="server",destination_service_namespace="shop",request_protocol="http",response_code="200",grpc_response_status="",response_flags="-",connection_security_policy="mutual_tls"`;
+  const want = [
+    '# HELP istio_requests_total Requests handled by this waypoint',
+    '# TYPE istio_requests_total counter',
+    `istio_requests_total{${labels}} 2`,
+    '# TYPE istio_request_duration_milliseconds histogram',
+    `istio_request_duration_milliseconds_bucket{${labels},le="0.5"} 1`,
+    `istio_request_duration_milliseconds_bucket{${labels},le="1"} 1`,
+    `istio_request_duration_milliseconds_bucket{${labels},le="5"} 2`,
+    `istio_request_duration_milliseconds_bucket{${labels},le="3600000"} 2`,
+    `istio_request_duration_milliseconds_bucket{${labels},le="+Inf"} 2`,
+    `istio_request_duration_milliseconds_sum{${labels}} 3.5`,
+    `istio_request_duration_milliseconds_count{${labels}} 2`,
+    `istio_request_bytes_bucket{${labels},le="1"} 1`,
+    `istio_request_bytes_bucket{${labels},le="10"} 2`,
+    `istio_request_bytes_sum{${labels}} 10`,
+    `istio_response_bytes_bucket{${labels},le="100"} 0`,
+    `istio_response_bytes_bucket{${labels},le="1000"} 1`,
+    `istio_response_bytes_bucket{${labels},le="10000"} 2`,
+    `istio_response_bytes_sum{${labels}} 2001`,
+    `istio_response_bytes_count{${labels}} 2`,
+  ];
+  const lines = new Set(text.split('\n'));
+  for (const line of want) assert.ok(lines.has(line), `missing: ${line}`);
+  // Every bucket line of a series: 19 duration bounds and 10 size bounds, each plus +Inf.
+  assert.equal(text.split('\n').filter((l) => l.startsWith('istio_request_duration_milliseconds_bucket{')).length, 20);
+  assert.equal(text.split('\n').filter((l) => l.startsWith('istio_response_bytes_bucket{')).length, 11);
+});
+
+test('resetMetrics zeroes the series and later requests count from zero', async () => {
+  const registry = new Registry();
+  const telemetry = new RequestTelemetry(registry, silentLogger);
+  telemetry.finish(record({}));
+  registry.resetMetrics();
+  telemetry.finish(record({}));
+  const requests = (await registry.getSingleMetric('istio_requests_total')?.get())?.values ?? [];
+  assert.deepEqual(requests.map((v) => v.value), [1]);
+});

@@ -1,7 +1,8 @@
 // One record per downstream request writes both Istio's request metrics and the access log line
 // when the request ends, so the two never disagree (ztunnel's habit, STYLE.md).
 import type { Logger } from '@ambit/core';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from './series.ts';
 import { serviceLabels, spiffeNamespace } from './labels.ts';
 
 /** Istio's duration buckets (ms), 0.5 ms .. 1 h. */
@@ -9,23 +10,22 @@ const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000
 /** Istio's size buckets (bytes), 1 B .. 1 GB by powers of ten. */
 const SIZE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
-const LABELS = [
-  'reporter',
-  'source_principal',
-  'source_workload',
-  'source_workload_namespace',
-  'destination_principal',
-  'destination_workload',
-  'destination_service',
-  'destination_service_name',
-  'destination_service_namespace',
-  'request_protocol',
-  'response_code',
-  'grpc_response_status',
-  'response_flags',
-  'connection_security_policy',
-] as const;
-type Label = (typeof LABELS)[number];
+/** Istio's standard request metric labels (#seriesFor builds them in this order). */
+type Label =
+  | 'reporter'
+  | 'source_principal'
+  | 'source_workload'
+  | 'source_workload_namespace'
+  | 'destination_principal'
+  | 'destination_workload'
+  | 'destination_service'
+  | 'destination_service_name'
+  | 'destination_service_namespace'
+  | 'request_protocol'
+  | 'response_code'
+  | 'grpc_response_status'
+  | 'response_flags'
+  | 'connection_security_policy';
 
 export interface RequestRecord {
   startTime: Date;
@@ -61,38 +61,37 @@ export interface RequestRecord {
   details: string | undefined;
 }
 
-/** The four metrics' children for one label set: prom-client hashes and validates labels only when they are made. */
+/** The four metrics' series for one label set, resolved once (series.ts). */
 interface Series {
-  requests: { inc(): void };
-  duration: { observe(value: number): void };
-  requestBytes: { observe(value: number): void };
-  responseBytes: { observe(value: number): void };
+  requests: CounterSeries;
+  duration: HistogramSeries;
+  requestBytes: HistogramSeries;
+  responseBytes: HistogramSeries;
 }
 
 export class RequestTelemetry {
   /**
    * Series by the record fields the labels derive from. It grows with the distinct label sets, as
-   * prom-client's own children (never removed) already do, so it adds no new growth.
+   * Envoy's and prom-client's series do (never removed while the process lives).
    */
   readonly #series = new Map<string, Series>();
-  readonly #requests: Counter<Label>;
-  readonly #duration: Histogram<Label>;
-  readonly #requestBytes: Histogram<Label>;
-  readonly #responseBytes: Histogram<Label>;
+  readonly #requests: CounterFamily;
+  readonly #duration: HistogramFamily;
+  readonly #requestBytes: HistogramFamily;
+  readonly #responseBytes: HistogramFamily;
   readonly #log: Logger;
 
   constructor(registry: Registry, accessLog: Logger) {
-    const registers = [registry];
-    this.#requests = new Counter({ name: 'istio_requests_total', help: 'Requests handled by this waypoint', labelNames: LABELS, registers });
-    this.#duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration in milliseconds', labelNames: LABELS, buckets: DURATION_BUCKETS, registers });
-    this.#requestBytes = new Histogram({ name: 'istio_request_bytes', help: 'Request size in bytes (headers and body)', labelNames: LABELS, buckets: SIZE_BUCKETS, registers });
-    this.#responseBytes = new Histogram({ name: 'istio_response_bytes', help: 'Response size in bytes (headers and body)', labelNames: LABELS, buckets: SIZE_BUCKETS, registers });
+    this.#requests = new CounterFamily(registry, 'istio_requests_total', 'Requests handled by this waypoint');
+    this.#duration = new HistogramFamily(registry, 'istio_request_duration_milliseconds', 'Request duration in milliseconds', DURATION_BUCKETS);
+    this.#requestBytes = new HistogramFamily(registry, 'istio_request_bytes', 'Request size in bytes (headers and body)', SIZE_BUCKETS);
+    this.#responseBytes = new HistogramFamily(registry, 'istio_response_bytes', 'Response size in bytes (headers and body)', SIZE_BUCKETS);
     this.#log = accessLog;
   }
 
   finish(r: RequestRecord): void {
     const series = this.#seriesFor(r);
-    series.requests.inc();
+    series.requests.value++;
     series.duration.observe(r.durationMs);
     series.requestBytes.observe(r.bytesReceived);
     series.responseBytes.observe(r.bytesSent);
@@ -147,7 +146,7 @@ export class RequestTelemetry {
       response_flags: r.responseFlags,
       connection_security_policy: 'mutual_tls',
     };
-    const series: Series = { requests: this.#requests.labels(labels), duration: this.#duration.labels(labels), requestBytes: this.#requestBytes.labels(labels), responseBytes: this.#responseBytes.labels(labels) };
+    const series: Series = { requests: this.#requests.create(labels), duration: this.#duration.create(labels), requestBytes: this.#requestBytes.create(labels), responseBytes: this.#responseBytes.create(labels) };
     this.#series.set(key, series);
     return series;
   }
