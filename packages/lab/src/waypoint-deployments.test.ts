@@ -65,7 +65,7 @@ for (const c of CASES) {
     const [container, more] = template.spec.containers;
     assert.equal(more, undefined);
     assert.equal(container?.name, 'istio-proxy');
-    assert.deepEqual(container?.command, [SETTINGS.nodeExecutable, SETTINGS.main]);
+    assert.deepEqual(container?.command, [SETTINGS.nodeExecutable, '--max-semi-space-size=4', SETTINGS.main]);
     assert.deepEqual(container?.ports.map((p) => p.containerPort), [15008, 15020, 15021]);
     assert.deepEqual(Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value])), {
       SERVICE_ACCOUNT: c.gw,

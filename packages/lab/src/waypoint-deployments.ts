@@ -4,6 +4,13 @@
 // these objects as derived: they exist exactly as long as their Gateway and are never user-owned.
 import type { Deployment, Gateway, Resource, Service, ServiceAccount } from '@ambit/api';
 
+/**
+ * V8 flags for the waypoint: a 4 MiB young generation (semi-space) keeps the per-request garbage of
+ * an L7 proxy from inflating RSS (372 -> 270 MB under load, no measurable CPU cost; RESULTS.md,
+ * "Optimisation log: waypoint").
+ */
+export const WAYPOINT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
 export const WAYPOINT_CLASS = 'istio-waypoint';
 export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 export const MANAGED_LABEL = 'gateway.istio.io/managed';
@@ -76,7 +83,7 @@ export function waypointObjects(gw: Gateway, settings: WaypointSettings): Waypoi
               {
                 name: 'istio-proxy',
                 image: 'ambit/waypoint',
-                command: [settings.nodeExecutable, settings.main],
+                command: [settings.nodeExecutable, ...WAYPOINT_NODE_FLAGS, settings.main],
                 ports: [
                   { name: 'mesh', containerPort: WAYPOINT_PORTS.mesh, protocol: 'TCP' },
                   { name: 'metrics', containerPort: WAYPOINT_PORTS.metrics, protocol: 'TCP' },

@@ -15,5 +15,7 @@ const services: Array<[string, { service: string; name: string; namespace: strin
   ['httpbin.default.svc.cluster.local:8000', { service: 'httpbin.default.svc.cluster.local', name: 'httpbin', namespace: 'default' }],
   ['api.example.com:443', { service: 'api.example.com', name: 'api', namespace: 'unknown' }],
   ['', { service: 'unknown', name: 'unknown', namespace: 'unknown' }],
+  // Pod-addressed traffic: Istio reports no destination Service for it.
+  ['inbound-pod|8080||10.244.3.5', { service: 'unknown', name: 'unknown', namespace: 'unknown' }],
 ];
 for (const [chain, expected] of services) test(`serviceLabels(${chain})`, () => assert.deepEqual(serviceLabels(chain), expected));

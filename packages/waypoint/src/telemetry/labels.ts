@@ -9,6 +9,8 @@ export function spiffeNamespace(principal: string | undefined): string {
 
 /** destination_service (the FQDN), destination_service_name and _namespace from `<host>:<port>`. */
 export function serviceLabels(chainName: string): { service: string; name: string; namespace: string } {
+  // Pod-addressed traffic (`inbound-pod|<port>||<podIP>` chains) has no destination Service.
+  if (chainName.startsWith('inbound-pod|')) return { service: 'unknown', name: 'unknown', namespace: 'unknown' };
   const colon = chainName.lastIndexOf(':');
   const host = colon > 0 && /^\d+$/.test(chainName.slice(colon + 1)) ? chainName.slice(0, colon) : chainName;
   if (host === '') return { service: 'unknown', name: 'unknown', namespace: 'unknown' };
