@@ -6,7 +6,8 @@
 // unless failure_mode_allow.
 import { protoRoot, type envoy } from '@ambit/xds-types';
 import type { ExtAuthzTransport, HeaderList, RequestInfo } from '../contracts.ts';
-import { compileMetadataMatcher, compileStringMatcher, configError, type DynamicMetadata } from './rbac.ts';
+import { configError, stringMatcher } from '../matchers.ts';
+import { compileMetadataMatcher, type DynamicMetadata } from './rbac.ts';
 
 export type ExtAuthzOutcome =
   | { kind: 'skipped' }
@@ -27,7 +28,7 @@ type NameMatcher = (name: string) => boolean;
 
 function compileList(list: envoy.ListStringMatcher | null | undefined, where: string): NameMatcher | undefined {
   if (!list) return undefined;
-  const patterns = list.patterns.map((p, i) => compileStringMatcher(p, `${where}.patterns[${i}]`));
+  const patterns = list.patterns.map((p, i) => stringMatcher(p, `${where}.patterns[${i}]`));
   return (name) => patterns.some((p) => p(name));
 }
 

@@ -6,7 +6,8 @@
 import { ENVOY_TYPE, unpackAny, type envoy } from '@ambit/xds-types';
 import type { AuthzDecision, CompiledAuthz, HeaderList, RequestInfo } from '../contracts.ts';
 import { compileExtAuthz, type CompiledExtAuthz } from './ext-authz.ts';
-import { compileRbac, configError, matchingPolicies, type DynamicMetadata, type RbacEngine } from './rbac.ts';
+import { configError } from '../matchers.ts';
+import { compileRbac, matchingPolicies, type DynamicMetadata, type RbacEngine } from './rbac.ts';
 
 export { normalizePath } from './path.ts';
 

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { envoy } from '@ambit/xds-types';
-import { compileCidr, compileHeaderMatcher, compilePermission, compilePrincipal, compileRbac, compileStringMatcher, matchingPolicies, type DynamicMetadata } from './rbac.ts';
+import { headerMatcher as compileHeaderMatcher, stringMatcher as compileStringMatcher } from '../matchers.ts';
+import { compileCidr, compilePermission, compilePrincipal, compileRbac, matchingPolicies, type DynamicMetadata } from './rbac.ts';
 import { decoded, request } from './test-helpers.ts';
 
 const sm = (init: object): envoy.StringMatcher => decoded('envoy.type.matcher.v3.StringMatcher', init);

@@ -5,7 +5,7 @@
 import { BlockList, isIP } from 'node:net';
 import { ENVOY_TYPE, unpackAny, type envoy } from '@ambit/xds-types';
 import type { RequestInfo } from '../contracts.ts';
-import { WAYPOINT_CODES, waypointError } from '../errors.ts';
+import { configError, headerMatcher, stringMatcher } from '../matchers.ts';
 import { compileUriTemplate } from './uri-template.ts';
 
 /** Dynamic metadata the filter chain produced so far: filter name -> key -> value. */
@@ -17,114 +17,6 @@ export interface MatchInput {
 }
 
 export type Predicate = (input: MatchInput) => boolean;
-
-export function configError(where: string, problem: string): Error {
-  return waypointError(WAYPOINT_CODES.config, `${where}: ${problem}`, { details: { field: where } });
-}
-
-// ---- string and header matching ----
-
-/** An Envoy StringMatcher as a predicate on one value. */
-export function compileStringMatcher(m: envoy.StringMatcher | null | undefined, where: string): (value: string) => boolean {
-  if (!m) throw configError(where, 'is unset');
-  // ignore_case has no effect on safe_regex (Envoy's rule).
-  const fold = m.ignore_case ? (s: string): string => s.toLowerCase() : (s: string): string => s;
-  switch (m.match_pattern) {
-    case 'exact': {
-      const want = fold(m.exact ?? '');
-      return (v) => fold(v) === want;
-    }
-    case 'prefix': {
-      const want = fold(m.prefix ?? '');
-      return (v) => fold(v).startsWith(want);
-    }
-    case 'suffix': {
-      const want = fold(m.suffix ?? '');
-      return (v) => fold(v).endsWith(want);
-    }
-    case 'contains': {
-      const want = fold(m.contains ?? '');
-      return (v) => fold(v).includes(want);
-    }
-    case 'safe_regex': {
-      const re = compileRegex(m.safe_regex?.regex ?? '', `${where}.safe_regex.regex`);
-      return (v) => re.test(v);
-    }
-    default:
-      throw configError(where, `match pattern ${JSON.stringify(m.match_pattern ?? 'unset')} is not supported (exact, prefix, suffix, contains, safe_regex)`);
-  }
-}
-
-/** A safe_regex as a RegExp anchored to the whole value, as RE2::FullMatch. */
-export function compileRegex(source: string, where: string): RegExp {
-  try {
-    return new RegExp(`^(?:${source})$`);
-  } catch (cause) {
-    throw waypointError(WAYPOINT_CODES.config, `${where}: regex ${JSON.stringify(source)} does not compile: ${(cause as Error).message}`, { cause });
-  }
-}
-
-/** All values of a header joined with ',' (Envoy's rule for matching), pseudo-headers from the request line. */
-export function headerValue(request: RequestInfo, name: string): string | undefined {
-  switch (name) {
-    case ':authority':
-    case 'host':
-      return request.host;
-    case ':method':
-      return request.method;
-    case ':path':
-      return request.query === '' ? request.path : `${request.path}?${request.query}`;
-    case ':scheme':
-      return 'http';
-  }
-  const values = request.headers.filter(([n]) => n === name).map(([, v]) => v);
-  return values.length === 0 ? undefined : values.join(',');
-}
-
-function compileHeaderValueMatch(h: envoy.HeaderMatcher, where: string): (value: string) => boolean {
-  switch (h.header_match_specifier) {
-    case 'string_match':
-      return compileStringMatcher(h.string_match, `${where}.string_match`);
-    case 'exact_match':
-      return (v) => v === h.exact_match;
-    case 'prefix_match':
-      return (v) => v.startsWith(h.prefix_match ?? '');
-    case 'suffix_match':
-      return (v) => v.endsWith(h.suffix_match ?? '');
-    case 'contains_match':
-      return (v) => v.includes(h.contains_match ?? '');
-    case 'safe_regex_match': {
-      const re = compileRegex(h.safe_regex_match?.regex ?? '', `${where}.safe_regex_match.regex`);
-      return (v) => re.test(v);
-    }
-    case 'range_match': {
-      const start = BigInt(h.range_match?.start ?? '0');
-      const end = BigInt(h.range_match?.end ?? '0');
-      return (v) => /^-?[0-9]+$/.test(v) && BigInt(v) >= start && BigInt(v) < end;
-    }
-    case 'present_match':
-      return () => h.present_match === true;
-    default:
-      throw configError(where, 'sets no header match');
-  }
-}
-
-/** Envoy's HeaderMatcher, including its rules for a missing header. */
-export function compileHeaderMatcher(h: envoy.HeaderMatcher | null | undefined, where: string): (request: RequestInfo) => boolean {
-  if (!h) throw configError(where, 'is unset');
-  const name = h.name.toLowerCase();
-  if (name === '') throw configError(`${where}.name`, 'is empty');
-  const match = compileHeaderValueMatch(h, where);
-  const isPresent = h.header_match_specifier === 'present_match';
-  return (request) => {
-    const value = headerValue(request, name);
-    if (value === undefined && !h.treat_missing_header_as_empty) {
-      // A missing header matches only "present: false", or "present: true" inverted.
-      return isPresent && (h.invert_match ? h.present_match === true : h.present_match !== true);
-    }
-    return match(value ?? '') !== h.invert_match;
-  };
-}
 
 // ---- addresses ----
 
@@ -149,7 +41,7 @@ export function compileMetadataMatcher(m: envoy.MetadataMatcher | null | undefin
   const value = m.value;
   let test: (v: unknown) => boolean;
   if (value?.match_pattern === 'string_match') {
-    const s = compileStringMatcher(value.string_match, `${where}.value.string_match`);
+    const s = stringMatcher(value.string_match, `${where}.value.string_match`);
     test = (v) => typeof v === 'string' && s(v);
   } else if (value?.match_pattern === 'present_match') {
     test = (v) => (v !== undefined) === (value.present_match === true);
@@ -184,11 +76,11 @@ export function compilePermission(p: envoy.Permission | null | undefined, where:
       return (input) => !rule(input);
     }
     case 'header': {
-      const h = compileHeaderMatcher(p.header, `${where}.header`);
+      const h = headerMatcher(p.header, `${where}.header`);
       return ({ request }) => h(request);
     }
     case 'url_path': {
-      const m = compileStringMatcher(p.url_path?.path, `${where}.url_path.path`);
+      const m = stringMatcher(p.url_path?.path, `${where}.url_path.path`);
       return ({ request }) => m(request.path);
     }
     case 'uri_template': {
@@ -212,7 +104,7 @@ export function compilePermission(p: envoy.Permission | null | undefined, where:
     }
     case 'requested_server_name': {
       // The waypoint terminates HBONE; the inner stream has no TLS handshake, so SNI is empty.
-      const m = compileStringMatcher(p.requested_server_name, `${where}.requested_server_name`);
+      const m = stringMatcher(p.requested_server_name, `${where}.requested_server_name`);
       return () => m('');
     }
     default:
@@ -251,7 +143,7 @@ export function compilePrincipal(p: envoy.Principal | null | undefined, where: s
     case 'authenticated': {
       // No principal_name: any peer with a verified certificate.
       const name = p.authenticated?.principal_name;
-      const m = name ? compileStringMatcher(name, `${where}.authenticated.principal_name`) : () => true;
+      const m = name ? stringMatcher(name, `${where}.authenticated.principal_name`) : () => true;
       return ({ request }) => request.principal !== undefined && m(request.principal);
     }
     case 'direct_remote_ip':
@@ -265,11 +157,11 @@ export function compilePrincipal(p: envoy.Principal | null | undefined, where: s
       return ({ request }) => c(request.sourceIp);
     }
     case 'header': {
-      const h = compileHeaderMatcher(p.header, `${where}.header`);
+      const h = headerMatcher(p.header, `${where}.header`);
       return ({ request }) => h(request);
     }
     case 'url_path': {
-      const m = compileStringMatcher(p.url_path?.path, `${where}.url_path.path`);
+      const m = stringMatcher(p.url_path?.path, `${where}.url_path.path`);
       return ({ request }) => m(request.path);
     }
     case 'metadata': {

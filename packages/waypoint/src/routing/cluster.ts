@@ -23,7 +23,8 @@
 //   multiplier lowered by one.
 import type { envoy } from '@ambit/xds-types';
 import type { AttemptOutcome, ClusterRuntime, Endpoint } from '../contracts.ts';
-import { configError, durationMs } from './config-values.ts';
+import { configError } from '../matchers.ts';
+import { durationMs } from './config-values.ts';
 import { createRetryBudget, type RetryBudget } from './retry-budget.ts';
 
 /** Envoy's defaults. */

@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { HBONE_ENDPOINT_METADATA, type envoy, type google } from '@ambit/xds-types';
 import type { Endpoint } from '../contracts.ts';
-import { configError } from './config-values.ts';
+import { configError } from '../matchers.ts';
 
 /** Envoy leaves these out of load balancing (DEGRADED hosts still serve). */
 const NOT_HEALTHY: ReadonlySet<string> = new Set(['UNHEALTHY', 'DRAINING', 'TIMEOUT']);

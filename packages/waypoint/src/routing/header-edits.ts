@@ -2,7 +2,7 @@
 // into one function that edits a HeaderList in place.
 import type { envoy } from '@ambit/xds-types';
 import type { HeaderList } from '../contracts.ts';
-import { configError } from './config-values.ts';
+import { configError } from '../matchers.ts';
 
 export type HeaderEdit = (headers: HeaderList) => void;
 

@@ -4,7 +4,8 @@
 // last good version keeps serving.
 import type { envoy } from '@ambit/xds-types';
 import type { CompiledRoutes, HeaderList, MatchedRoute, RequestInfo, RetrySpec } from '../contracts.ts';
-import { configError, durationMs, fullRegex, stringMatcher } from './config-values.ts';
+import { configError, fullRegex, headerMatcher, stringMatcher } from '../matchers.ts';
+import { durationMs } from './config-values.ts';
 import { compileHeaderEdits, type HeaderEdit } from './header-edits.ts';
 
 /** Envoy's route timeout when `timeout` is unset (Istio always sets it; 0s = none). */
@@ -136,87 +137,6 @@ function compileMatch(match: envoy.RouteMatch | null, where: string): Predicate 
     for (const h of headers) if (!h(request)) return false;
     for (const q of params) if (!q(query())) return false;
     return true;
-  };
-}
-
-/** The value Envoy matches for a header name: pseudo-headers from the request line, others joined by `,`. */
-function headerValue(request: RequestInfo, name: string): string | undefined {
-  switch (name) {
-    case ':method':
-      return request.method;
-    case ':authority':
-    case 'host':
-      return request.host;
-    case ':path':
-      return request.query ? `${request.path}?${request.query}` : request.path;
-    case ':scheme':
-      return 'http';
-  }
-  const values = request.headers.filter(([n]) => n === name).map(([, v]) => v);
-  return values.length === 0 ? undefined : values.join(',');
-}
-
-function headerMatcher(h: envoy.HeaderMatcher, where: string): (request: RequestInfo) => boolean {
-  const name = h.name.toLowerCase();
-  if (name === '') configError(`${where}.name`, 'is required');
-  const invert = h.invert_match;
-  let test: (value: string) => boolean;
-  let present: boolean | undefined;
-  switch (h.header_match_specifier) {
-    case undefined:
-      // No specifier: the header must be present.
-      present = true;
-      test = () => true;
-      break;
-    case 'present_match':
-      present = h.present_match ?? false;
-      test = () => true;
-      break;
-    case 'string_match':
-      if (!h.string_match) return configError(`${where}.string_match`, 'is required');
-      test = stringMatcher(h.string_match, `${where}.string_match`);
-      break;
-    case 'exact_match': {
-      const want = h.exact_match ?? '';
-      test = (v) => v === want;
-      break;
-    }
-    case 'prefix_match': {
-      const want = h.prefix_match ?? '';
-      test = (v) => v.startsWith(want);
-      break;
-    }
-    case 'suffix_match': {
-      const want = h.suffix_match ?? '';
-      test = (v) => v.endsWith(want);
-      break;
-    }
-    case 'contains_match': {
-      const want = h.contains_match ?? '';
-      test = (v) => v.includes(want);
-      break;
-    }
-    case 'safe_regex_match': {
-      const re = fullRegex(h.safe_regex_match?.regex ?? '', `${where}.safe_regex_match.regex`);
-      test = (v) => re.test(v);
-      break;
-    }
-    default:
-      return configError(where, `header_match_specifier ${JSON.stringify(h.header_match_specifier)} is not supported`);
-  }
-  return (request) => {
-    let value = headerValue(request, name);
-    if (value === undefined) {
-      if (!h.treat_missing_header_as_empty) {
-        // Envoy: a missing header matches only "must be absent" (present_match false), or an
-        // inverted "must be present"; every other matcher fails whatever invert_match says.
-        if (present === undefined) return false;
-        return invert ? present : !present;
-      }
-      value = '';
-    }
-    const result = present !== undefined ? present : test(value);
-    return invert ? !result : result;
   };
 }
 
