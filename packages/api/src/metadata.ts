@@ -17,8 +17,9 @@ const METADATA_FIELDS: FieldTable = {
   annotations: 'read',
   uid: 'read',
   generateName: 'read',
+  // Written by the API server: kept (it orders routes and PeerAuthentications), null ignored.
+  creationTimestamp: 'read',
   // Written by the API server; present in `kubectl get -o yaml` output.
-  creationTimestamp: 'ignore',
   resourceVersion: 'ignore',
   generation: 'ignore',
   managedFields: 'ignore',
@@ -68,7 +69,17 @@ export function readObjectMeta(ctx: Ctx, f: Field, opts: MetadataOptions): Objec
     const uid = readString(ctx, uidField);
     if (uid !== undefined) meta.uid = uid;
   }
+  const createdField = obj.get('creationTimestamp');
+  if (createdField && !(createdField.node.type === 'scalar' && createdField.node.value === null)) {
+    const created = checkValue(ctx, createdField, readString(ctx, createdField), rfc3339);
+    if (created !== undefined) meta.creationTimestamp = created;
+  }
   return ctx.errorCount() === before ? meta : undefined;
+}
+
+/** Kubernetes' metav1.Time: RFC 3339 in UTC, `2026-11-22T12:00:00Z` (fractional seconds allowed). */
+function rfc3339(v: string): string | undefined {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : 'must be an RFC 3339 UTC time such as 2026-11-22T12:00:00Z';
 }
 
 export function readMetaLabels(ctx: Ctx, f: Field | undefined): Record<string, string> | undefined {

@@ -116,3 +116,19 @@ test('toYaml: several resources are separated by ---; a cluster-scoped kind has 
   const { resources } = parseOne('apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n');
   assert.equal(toYaml(resources), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n');
 });
+
+test('metadata.creationTimestamp: kept when RFC 3339 UTC (quoted or not), null ignored, anything else refused; written back', () => {
+  const meta = (ts: string): string => yaml`
+    apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: a
+      creationTimestamp: ${ts}
+  `;
+  assert.equal(parseOne(meta('2025-01-01T00:00:00Z')).resources[0]?.metadata.creationTimestamp, '2025-01-01T00:00:00Z');
+  assert.equal(parseOne(meta('"2025-01-01T00:00:00.5Z"')).resources[0]?.metadata.creationTimestamp, '2025-01-01T00:00:00.5Z');
+  assert.equal(parseOne(meta('null')).resources[0]?.metadata.creationTimestamp, undefined);
+  assert.deepEqual(parseOne(meta('"2025-01-01 10:00"')).problems.map((p) => `${p.path} ${p.code}`), ['metadata.creationTimestamp AMBIT_API_INVALID_VALUE']);
+  const [resource] = parseOne(meta('2025-01-01T00:00:00Z')).resources;
+  assert.match(toYaml(resource as Resource), /creationTimestamp: "?2025-01-01T00:00:00Z"?/);
+});

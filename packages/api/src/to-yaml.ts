@@ -11,6 +11,7 @@ export function toManifest(resource: Resource): Record<string, unknown> {
   if (Object.keys(m.labels).length > 0) metadata['labels'] = { ...m.labels };
   if (Object.keys(m.annotations).length > 0) metadata['annotations'] = { ...m.annotations };
   if (m.uid !== undefined) metadata['uid'] = m.uid;
+  if (m.creationTimestamp !== undefined) metadata['creationTimestamp'] = m.creationTimestamp;
   const def = kindDef(resource.kind, resource.apiVersion);
   const body = def ? def.encode(resource.spec) : { spec: resource.spec };
   const out: Record<string, unknown> = { apiVersion: resource.apiVersion, kind: resource.kind, metadata, ...body };

@@ -20,6 +20,8 @@ export interface ObjectMeta {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   uid?: string;
+  /** RFC 3339, set by the API server (the lab) on create; decides "oldest first" ties. */
+  creationTimestamp?: string;
 }
 
 export interface ResourceBase<K extends string, Spec, Status = unknown> {

@@ -153,7 +153,7 @@ export class LabCluster {
           }
         } else {
           const before = this.desired.get(key);
-          this.desired.set(key, withDefaults(resource));
+          this.desired.set(key, withDefaults(resource, before?.metadata.creationTimestamp ?? creationTime()));
           changed.push(`${key} ${before ? 'configured' : 'created'}`);
         }
       }
@@ -549,14 +549,21 @@ function isEnrolled(pod: Pod, namespace: Namespace | undefined): boolean {
   return isAmbientEnrolled(pod.metadata.labels, namespace?.metadata.labels);
 }
 
-/** What the API server fills in: the default namespace, and the immutable name label on Namespaces. */
-function withDefaults<R extends Resource>(resource: R): R {
-  if (resource.kind === 'Namespace') {
-    const labels = { ...resource.metadata.labels, 'kubernetes.io/metadata.name': resource.metadata.name };
-    return { ...resource, metadata: { ...resource.metadata, labels } };
-  }
-  if (resource.metadata.namespace !== undefined) return resource;
-  return { ...resource, metadata: { ...resource.metadata, namespace: 'default' } };
+/**
+ * What the API server fills in: the default namespace, the immutable name label on Namespaces, and
+ * creationTimestamp (kept from the first create across updates; Gateway API and PeerAuthentication
+ * break ties by it).
+ */
+function withDefaults<R extends Resource>(resource: R, createdAt: string): R {
+  const metadata = { ...resource.metadata, creationTimestamp: createdAt };
+  if (resource.kind === 'Namespace') metadata.labels = { ...resource.metadata.labels, 'kubernetes.io/metadata.name': resource.metadata.name };
+  else metadata.namespace ??= 'default';
+  return { ...resource, metadata };
+}
+
+/** Now, as the API server writes metav1.Time: RFC 3339 UTC with whole seconds. */
+function creationTime(): string {
+  return `${new Date().toISOString().slice(0, 19)}Z`;
 }
 
 function deploymentPods(deployment: Deployment): Pod[] {

@@ -25,8 +25,8 @@ export function peerAuthenticationInputs(index: ConfigIndex): PeerAuthentication
       selector: p.spec.selector?.matchLabels,
       mode: p.spec.mtls.mode,
       portLevel,
-      // The API keeps no creationTimestamp here; among policies at one level the name decides.
-      createdAt: '',
+      // Among policies at one level the oldest wins (Istio), then the name.
+      createdAt: p.metadata.creationTimestamp ?? '',
     };
   });
 }

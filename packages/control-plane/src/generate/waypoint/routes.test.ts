@@ -126,6 +126,16 @@ test('precedence: exact > longest prefix > regex, then method, headers, query pa
   ]);
 });
 
+test('equal precedence: the oldest route (creationTimestamp) first, then namespace/name (Gateway API)', () => {
+  const m = { matches: [{ path: { type: 'PathPrefix', value: '/a' } }], backendRefs: [backend('reviews-v1')] };
+  const stamped = (name: string, at: string): object => {
+    const r = route(name, [m]) as { metadata: Record<string, unknown> };
+    return { ...r, metadata: { ...r.metadata, creationTimestamp: at } };
+  };
+  const result = build([stamped('a', '2026-11-22T12:00:05Z'), stamped('c', '2026-11-22T12:00:05Z'), stamped('b', '2026-11-22T11:59:59Z')]);
+  assert.deepEqual(routesOf(result).map((r) => r.name), ['prod.b.0.0', 'prod.a.0.0', 'prod.c.0.0', 'default']);
+});
+
 test('a trailing slash does not lengthen a prefix: /foo/ and /foo tie and fall back to rule order', () => {
   const m = (value: string): object => ({ matches: [{ path: { type: 'PathPrefix', value } }], backendRefs: [backend('reviews-v1')] });
   const result = build([route('r', [m('/foo/'), m('/foo')])]);

@@ -2,9 +2,8 @@
 // port), built from the HTTPRoutes attached to the Service (GAMMA: parentRef kind Service).
 // Every match of every rule becomes one Envoy route; routes are ordered by Gateway API precedence
 // (exact path, then the longest prefix, then regular expressions; then a method match; then the
-// most header matches; then the most query parameter matches; then the route's namespace/name
-// (@ambit/api keeps no creationTimestamp, so "oldest first" cannot be applied); then rule and
-// match order). A catch-all route to the service itself comes last, as istiod adds it.
+// most header matches; then the most query parameter matches; then the oldest route
+// (creationTimestamp), then the route's namespace/name; then rule and match order). A catch-all route to the service itself comes last, as istiod adds it.
 import type {
   HTTPBackendRef,
   HTTPHeaderFilter,
@@ -121,6 +120,10 @@ export function comparePrecedence(a: Entry, b: Entry): number {
   if (byHeaders !== 0) return byHeaders;
   const byQuery = (b.match.queryParams?.length ?? 0) - (a.match.queryParams?.length ?? 0);
   if (byQuery !== 0) return byQuery;
+  const aCreated = a.route.metadata.creationTimestamp ?? '';
+  const bCreated = b.route.metadata.creationTimestamp ?? '';
+  // RFC 3339 UTC strings order as their times do.
+  if (aCreated !== bCreated) return aCreated < bCreated ? -1 : 1;
   if (a.key !== b.key) return a.key < b.key ? -1 : 1;
   return a.ruleIndex - b.ruleIndex || a.matchIndex - b.matchIndex;
 }
