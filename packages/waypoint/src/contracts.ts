@@ -52,6 +52,8 @@ export type AuthzDecision =
       allowed: true;
       /** Headers to add to (or replace on) the upstream request (ext_authz allowed_upstream_headers). */
       upstreamHeaders: HeaderList;
+      /** Headers to set on the response to the client (ext_authz allowed_client_headers_on_success). */
+      downstreamHeaders: HeaderList;
       /** Policies whose AUDIT (RBAC LOG) rules matched, for the access log. */
       audited: string[];
       /** Name of the RBAC policy that allowed, when an ALLOW filter decided. */

@@ -45,7 +45,7 @@ function custom(spec: { cluster: string; prefixes: string[] }): object[] {
           server_uri: { uri: `http://${spec.cluster.split('|')[3] ?? ''}`, cluster: spec.cluster, timeout: { seconds: '2', nanos: 0 } },
           path_prefix: '',
           authorization_request: { allowed_headers: { patterns: [{ exact: 'x-ext-authz', ignore_case: true }] } },
-          authorization_response: { allowed_upstream_headers: { patterns: [{ exact: 'x-ext-authz-check-result', ignore_case: true }] }, allowed_client_headers: { patterns: [{ exact: 'x-ext-authz-check-result', ignore_case: true }] } },
+          authorization_response: { allowed_upstream_headers: { patterns: [{ exact: 'x-ext-authz-check-result', ignore_case: true }] }, allowed_client_headers: { patterns: [{ exact: 'x-ext-authz-check-result', ignore_case: true }] }, allowed_client_headers_on_success: { patterns: [{ exact: 'x-ext-authz-check-result', ignore_case: true }] } },
         },
         failure_mode_allow: false,
         status_on_error: { code: 'Forbidden' },

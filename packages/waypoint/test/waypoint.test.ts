@@ -258,7 +258,7 @@ test('istio_requests_total and the access log describe each request with Istio l
   assert.equal(log?.['source_principal'], CLIENT_ID);
 });
 
-test('CUSTOM: ext_authz is asked only for matching paths, through HBONE; allow adds its upstream header, deny answers its status and body (UAEX)', async () => {
+test('CUSTOM: ext_authz is asked only for matching paths, through HBONE; allow adds its upstream and client headers, deny answers its status and body (UAEX)', async () => {
   const checks = backend.checks.length;
   const seen = backend.seen.length;
   const plain = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.10:80'), { path: '/plain' });
@@ -272,6 +272,7 @@ test('CUSTOM: ext_authz is asked only for matching paths, through HBONE; allow a
   assert.equal(check?.path, '/ext/item');
   assert.equal(check?.headers['host'], 'echo.default.svc.cluster.local');
   assert.equal(backend.seen.at(-1)?.headers['x-ext-authz-check-result'], 'allowed');
+  assert.equal(allowed.headers['x-ext-authz-check-result'], 'allowed', 'allowed_client_headers_on_success reaches the client');
   assert.ok(backend.seen.length > seen);
 
   const denied = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.10:80'), { path: '/ext/item', headers: { 'x-request-id': 'ext-denied' } });

@@ -38,12 +38,12 @@ test('the check request: method, prefixed path with query, allowed and always-se
 
 test('outcomes', async () => {
   const cases: Array<[string, object, ExtAuthzTransport, unknown]> = [
-    ['200 allows and copies allowed upstream headers', {}, async () => ({ status: 200, headers: [['x-authz-user', 'alice'], ['x-other', '1']], body: '' }), { kind: 'allowed', upstreamHeaders: [['x-authz-user', 'alice']] }],
+    ['200 allows and copies allowed upstream headers', {}, async () => ({ status: 200, headers: [['x-authz-user', 'alice'], ['x-other', '1']], body: '' }), { kind: 'allowed', upstreamHeaders: [['x-authz-user', 'alice']], downstreamHeaders: [] }],
     ['204 is not OK for Envoy: denied', {}, async () => ({ status: 204, headers: [], body: '' }), { kind: 'denied', status: 204, body: '', headers: [], reason: 'ext_authz_denied', cluster: 'outbound|8000||ext.foo.svc.cluster.local' }],
     ['403 denies with body and allowed client headers (+ www-authenticate)', {}, async () => ({ status: 403, headers: [['x-reason', 'no'], ['www-authenticate', 'Basic'], ['x-secret', 's']], body: 'denied by ext' }), { kind: 'denied', status: 403, body: 'denied by ext', headers: [['x-reason', 'no'], ['www-authenticate', 'Basic']], reason: 'ext_authz_denied', cluster: 'outbound|8000||ext.foo.svc.cluster.local' }],
     ['transport error, fail closed: status_on_error', { status_on_error: { code: 503 } }, async () => { throw new Error('connect refused'); }, { kind: 'denied', status: 503, body: '', headers: [], reason: 'ext_authz_error', cluster: 'outbound|8000||ext.foo.svc.cluster.local' }],
     ['transport error, default status 403', {}, async () => { throw new Error('connect refused'); }, { kind: 'denied', status: 403, body: '', headers: [], reason: 'ext_authz_error', cluster: 'outbound|8000||ext.foo.svc.cluster.local' }],
-    ['transport error, failure_mode_allow', { failure_mode_allow: true }, async () => { throw new Error('connect refused'); }, { kind: 'allowed', upstreamHeaders: [] }],
+    ['transport error, failure_mode_allow', { failure_mode_allow: true }, async () => { throw new Error('connect refused'); }, { kind: 'allowed', upstreamHeaders: [], downstreamHeaders: [] }],
   ];
   for (const [label, extra, transport, want] of cases) assert.deepEqual(await compileExtAuthz(config(extra), 'f').check(request(), none, transport), want, label);
 });
@@ -53,7 +53,13 @@ test('without allowed_client_headers every response header but host goes to the 
   const out = await compileExtAuthz(c, 'f').check(request(), none, async () => ({ status: 401, headers: [['host', 'x'], ['x-a', '1'], ['X-B', '2']], body: '' }));
   assert.deepEqual(out.kind === 'denied' && out.headers, [['x-a', '1'], ['x-b', '2']]);
   const allowed = await compileExtAuthz(c, 'f').check(request(), none, async () => ({ status: 200, headers: [['x-a', '1']], body: '' }));
-  assert.deepEqual(allowed, { kind: 'allowed', upstreamHeaders: [] }, 'no allowed_upstream_headers: nothing is added upstream');
+  assert.deepEqual(allowed, { kind: 'allowed', upstreamHeaders: [], downstreamHeaders: [] }, 'no allowed_upstream_headers: nothing is added upstream');
+});
+
+test('allowed_client_headers_on_success: only the named headers of an OK answer go to the client', async () => {
+  const c = decoded<envoy.ExtAuthz>(TYPE, { http_service: { ...base.http_service, authorization_response: { allowed_client_headers_on_success: { patterns: [{ exact: 'x-quota-left' }] } } } });
+  const out = await compileExtAuthz(c, 'f').check(request(), none, async () => ({ status: 200, headers: [['X-Quota-Left', '9'], ['x-internal', 'no']], body: '' }));
+  assert.deepEqual(out, { kind: 'allowed', upstreamHeaders: [], downstreamHeaders: [['x-quota-left', '9']] });
 });
 
 test('a transport that never answers times out at server_uri.timeout', async () => {

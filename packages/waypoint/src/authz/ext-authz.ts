@@ -11,7 +11,7 @@ import { compileMetadataMatcher, type DynamicMetadata } from './rbac.ts';
 
 export type ExtAuthzOutcome =
   | { kind: 'skipped' }
-  | { kind: 'allowed'; upstreamHeaders: HeaderList }
+  | { kind: 'allowed'; upstreamHeaders: HeaderList; downstreamHeaders: HeaderList }
   | { kind: 'denied'; status: number; body: string; headers: HeaderList; reason: 'ext_authz_denied' | 'ext_authz_error'; cluster: string };
 
 export interface CompiledExtAuthz {
@@ -64,6 +64,7 @@ export function compileExtAuthz(config: envoy.ExtAuthz, where: string): Compiled
   const headersToAdd = (http.authorization_request?.headers_to_add ?? []).map((h): [string, string] => [h.key.toLowerCase(), h.value]);
   const toUpstream = compileList(http.authorization_response?.allowed_upstream_headers, `${where}.http_service.authorization_response.allowed_upstream_headers`);
   const toClient = compileList(http.authorization_response?.allowed_client_headers, `${where}.http_service.authorization_response.allowed_client_headers`);
+  const toClientOnSuccess = compileList(http.authorization_response?.allowed_client_headers_on_success, `${where}.http_service.authorization_response.allowed_client_headers_on_success`);
   const statusOnError = config.status_on_error ? statusNumber(config.status_on_error.code, `${where}.status_on_error.code`) : 403;
   const enabled = config.filter_enabled_metadata ? compileMetadataMatcher(config.filter_enabled_metadata, `${where}.filter_enabled_metadata`) : () => true;
 
@@ -88,12 +89,17 @@ export function compileExtAuthz(config: envoy.ExtAuthz, where: string): Compiled
       try {
         response = await withTimeout(transport({ cluster, method: request.method, path, headers: checkHeaders(request), timeoutMs }), timeoutMs);
       } catch {
-        if (config.failure_mode_allow) return { kind: 'allowed', upstreamHeaders: [] };
+        if (config.failure_mode_allow) return { kind: 'allowed', upstreamHeaders: [], downstreamHeaders: [] };
         return { kind: 'denied', status: statusOnError, body: '', headers: [], reason: 'ext_authz_error', cluster };
       }
       const headers = response.headers.map(([n, v]): [string, string] => [n.toLowerCase(), v]).filter(([n]) => !n.startsWith(':') && !NOT_COPIED.has(n));
       if (response.status === 200) {
-        return { kind: 'allowed', upstreamHeaders: toUpstream ? headers.filter(([n]) => toUpstream(n)) : [] };
+        return {
+          kind: 'allowed',
+          upstreamHeaders: toUpstream ? headers.filter(([n]) => toUpstream(n)) : [],
+          // Envoy adds response headers on success only when allowed_client_headers_on_success names them.
+          downstreamHeaders: toClientOnSuccess ? headers.filter(([n]) => toClientOnSuccess(n)) : [],
+        };
       }
       // allowed_client_headers unset: every response header goes to the client.
       const clientHeaders = toClient ? headers.filter(([n]) => toClient(n) || ALWAYS_TO_CLIENT.has(n)) : headers;

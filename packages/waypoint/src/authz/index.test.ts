@@ -23,13 +23,13 @@ test('DENY before ALLOW, LOG records, ALLOW names the policy', async () => {
     rbac({ rules: { action: 'ALLOW', policies: { 'allow-api': onPath('/api'), 'allow-admin': onPath('/admin') } } }),
     { name: ENVOY_FILTER.router, typed_config: packAny(ENVOY_TYPE.router, {}) },
   ]);
-  assert.deepEqual(await authz.decide(request({ path: '/api/x' }), { extAuthz: noExtAuthz, logger }), { allowed: true, upstreamHeaders: [], audited: ['audit'], policy: 'allow-api' });
+  assert.deepEqual(await authz.decide(request({ path: '/api/x' }), { extAuthz: noExtAuthz, logger }), { allowed: true, upstreamHeaders: [], downstreamHeaders: [], audited: ['audit'], policy: 'allow-api' });
   assert.deepEqual(await authz.decide(request({ path: '/admin' }), { extAuthz: noExtAuthz, logger }), { allowed: false, status: 403, body: 'RBAC: access denied', headers: [], policy: 'deny-admin', reason: 'rbac' });
   assert.deepEqual(await authz.decide(request({ path: '/other' }), { extAuthz: noExtAuthz, logger }), { allowed: false, status: 403, body: 'RBAC: access denied', headers: [], policy: undefined, reason: 'rbac' });
 });
 
 test('no filters allow everything', async () => {
-  assert.deepEqual(await compileAuthz([]).decide(request(), { extAuthz: noExtAuthz, logger }), { allowed: true, upstreamHeaders: [], audited: [], policy: undefined });
+  assert.deepEqual(await compileAuthz([]).decide(request(), { extAuthz: noExtAuthz, logger }), { allowed: true, upstreamHeaders: [], downstreamHeaders: [], audited: [], policy: undefined });
 });
 
 test('shadow CUSTOM rules gate ext_authz; its upstream headers reach later filters', async () => {
@@ -49,9 +49,9 @@ test('shadow CUSTOM rules gate ext_authz; its upstream headers reach later filte
     calls++;
     return { status: 200, headers: [['x-user', 'alice']], body: '' };
   };
-  assert.deepEqual(await authz.decide(request({ path: '/public' }), { extAuthz: transport, logger }), { allowed: true, upstreamHeaders: [], audited: [], policy: 'public' });
+  assert.deepEqual(await authz.decide(request({ path: '/public' }), { extAuthz: transport, logger }), { allowed: true, upstreamHeaders: [], downstreamHeaders: [], audited: [], policy: 'public' });
   assert.equal(calls, 0, 'no CUSTOM rule matched: the provider is not asked');
-  assert.deepEqual(await authz.decide(request({ path: '/private', headers: [['x-user', 'mallory']] }), { extAuthz: transport, logger }), { allowed: true, upstreamHeaders: [['x-user', 'alice']], audited: [], policy: 'by-user' });
+  assert.deepEqual(await authz.decide(request({ path: '/private', headers: [['x-user', 'mallory']] }), { extAuthz: transport, logger }), { allowed: true, upstreamHeaders: [['x-user', 'alice']], downstreamHeaders: [], audited: [], policy: 'by-user' });
   assert.equal(calls, 1);
 });
 

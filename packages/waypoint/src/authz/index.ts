@@ -56,6 +56,7 @@ export function compileAuthz(filters: envoy.HttpFilter[]): CompiledAuthz {
       const metadata: DynamicMetadata = new Map();
       const audited: string[] = [];
       const upstreamHeaders: HeaderList = [];
+      const downstreamHeaders: HeaderList = [];
       let allowedBy: string | undefined;
       for (const step of steps) {
         if (step.kind === 'ext_authz') {
@@ -64,6 +65,7 @@ export function compileAuthz(filters: envoy.HttpFilter[]): CompiledAuthz {
             context.logger.debug({ cluster: outcome.cluster, status: outcome.status, reason: outcome.reason, requestId: request.requestId }, 'ext_authz denied the request');
             return { allowed: false, status: outcome.status, body: outcome.body, headers: outcome.headers, policy: outcome.cluster, reason: outcome.reason };
           }
+          if (outcome.kind === 'allowed') downstreamHeaders.push(...outcome.downstreamHeaders);
           if (outcome.kind === 'allowed' && outcome.upstreamHeaders.length > 0) {
             // Allowed upstream headers replace request headers of the same name.
             const names = new Set(outcome.upstreamHeaders.map(([n]) => n));
@@ -88,7 +90,7 @@ export function compileAuthz(filters: envoy.HttpFilter[]): CompiledAuthz {
           allowedBy = first;
         }
       }
-      return { allowed: true, upstreamHeaders, audited, policy: allowedBy };
+      return { allowed: true, upstreamHeaders, downstreamHeaders, audited, policy: allowedBy };
     },
   };
 }

@@ -232,6 +232,7 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     return;
   }
   const responseHeaders = forwardable(result.headers);
+  for (const [name, value] of decision.downstreamHeaders) setHeader(responseHeaders, name, value);
   route.editResponseHeaders(responseHeaders, clusterName);
   record.responseCode = result.status;
   record.grpcStatus = getHeader(result.headers, 'grpc-status') ?? '';

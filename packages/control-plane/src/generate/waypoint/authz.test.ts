@@ -153,6 +153,7 @@ test('ext_authz from envoyExtAuthzHttp, and only called when a CUSTOM rule match
       includeAdditionalHeadersInCheck: { 'X-Added': 'yes' },
       headersToUpstreamOnAllow: ['x-authz-user'],
       headersToDownstreamOnDeny: ['x-reason'],
+      headersToDownstreamOnAllow: ['x-quota-left'],
     },
   };
   const { filters } = wire({ policies: policies(`${header('c')}spec: {action: CUSTOM, provider: {name: authz}, rules: [{to: [{operation: {paths: [/admin*]}}]}]}`), extensionProviders: [provider], trustDomain: 'cluster.local' });
@@ -164,6 +165,7 @@ test('ext_authz from envoyExtAuthzHttp, and only called when a CUSTOM rule match
   assert.deepEqual(ext.http_service?.authorization_request?.headers_to_add.map((h) => [h.key, h.value]), [['x-added', 'yes']]);
   assert.equal(ext.http_service?.authorization_response?.allowed_upstream_headers?.patterns[0]?.exact, 'x-authz-user');
   assert.equal(ext.http_service?.authorization_response?.allowed_client_headers?.patterns[0]?.exact, 'x-reason');
+  assert.equal(ext.http_service?.authorization_response?.allowed_client_headers_on_success?.patterns[0]?.exact, 'x-quota-left');
   assert.equal(ext.failure_mode_allow, true);
   assert.equal(ext.status_on_error?.code, 'ServiceUnavailable');
   assert.equal(ext.filter_enabled_metadata?.filter, 'envoy.filters.http.rbac');

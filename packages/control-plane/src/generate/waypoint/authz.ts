@@ -81,7 +81,7 @@ export function waypointAuthzFilters(input: WaypointAuthzInput): WaypointAuthzOu
   }
   if (provider) {
     filters.push(rbacFilter({ shadow_rules: { action: 'DENY', policies: shadow }, shadow_rules_stat_prefix: EXT_AUTHZ_SHADOW_PREFIX }));
-    filters.push(extAuthzFilter(provider.envoyExtAuthzHttp, provider.name, warnings));
+    filters.push(extAuthzFilter(provider.envoyExtAuthzHttp));
   }
 
   const audit = byAction('AUDIT');
@@ -372,11 +372,8 @@ function headerList(names: string[] | undefined): Init<envoy.ListStringMatcher> 
   return { patterns: names.map((n) => istioStringMatcher(n.toLowerCase(), { ignoreCase: true })) };
 }
 
-function extAuthzFilter(http: EnvoyExtAuthzHttpProvider, providerName: string, warnings: WaypointAuthzOutput['warnings']): Init<envoy.HttpFilter> {
+function extAuthzFilter(http: EnvoyExtAuthzHttpProvider): Init<envoy.HttpFilter> {
   const host = extAuthzServiceHost(http.service);
-  if (http.headersToDownstreamOnAllow && http.headersToDownstreamOnAllow.length > 0) {
-    warnings.push({ policy: `provider ${providerName}`, message: 'headersToDownstreamOnAllow is not supported by the waypoint and is ignored' });
-  }
   const config: Init<envoy.ExtAuthz> = {
     http_service: {
       server_uri: {
@@ -392,6 +389,7 @@ function extAuthzFilter(http: EnvoyExtAuthzHttpProvider, providerName: string, w
       authorization_response: {
         allowed_upstream_headers: headerList(http.headersToUpstreamOnAllow),
         allowed_client_headers: headerList(http.headersToDownstreamOnDeny),
+        allowed_client_headers_on_success: headerList(http.headersToDownstreamOnAllow),
       },
     },
     failure_mode_allow: http.failOpen ?? false,
