@@ -178,7 +178,33 @@ export interface RouteAction {
   timeout: Duration | null;
   retry_policy: RetryPolicy | null;
   prefix_rewrite: string;
+  /** Rewrites every match of `pattern` in the path (not the query); `\N` in the substitution is capture group N. */
+  regex_rewrite: RegexMatchAndSubstitute | null;
   host_rewrite_literal?: string;
+  host_rewrite_specifier?: 'host_rewrite_literal' | 'auto_host_rewrite' | 'host_rewrite_header' | 'host_rewrite_path_regex';
+}
+
+/** envoy.type.matcher.v3.RegexMatchAndSubstitute. */
+export interface RegexMatchAndSubstitute {
+  pattern: RegexMatcher | null;
+  substitution: string;
+}
+
+/** envoy.config.route.v3.RedirectAction: the route answers with a redirect instead of forwarding. */
+export interface RedirectAction {
+  scheme_redirect?: string;
+  https_redirect?: boolean;
+  scheme_rewrite_specifier?: 'https_redirect' | 'scheme_redirect';
+  /** '' = the request's host. */
+  host_redirect: string;
+  /** 0 = the request's port. */
+  port_redirect: number;
+  path_redirect?: string;
+  prefix_rewrite?: string;
+  regex_rewrite?: RegexMatchAndSubstitute | null;
+  path_rewrite_specifier?: 'path_redirect' | 'prefix_rewrite' | 'regex_rewrite';
+  response_code: EnumValue<'MOVED_PERMANENTLY' | 'FOUND' | 'SEE_OTHER' | 'TEMPORARY_REDIRECT' | 'PERMANENT_REDIRECT'>;
+  strip_query: boolean;
 }
 
 export interface DirectResponseAction {
@@ -190,6 +216,7 @@ export interface Route {
   name: string;
   match: RouteMatch | null;
   route?: RouteAction | null;
+  redirect?: RedirectAction | null;
   direct_response?: DirectResponseAction | null;
   action?: 'route' | 'redirect' | 'direct_response' | 'filter_action' | 'non_forwarding_action';
   metadata: Metadata | null;

@@ -267,3 +267,96 @@ test('attachment: kind Service, same namespace (or parentRef namespace), matchin
     assert.equal(names.length === 2, hit, label);
   }
 });
+
+test('URLRewrite: hostname -> host_rewrite_literal, ReplaceFullPath -> regex_rewrite of the whole path', () => {
+  const result = build([
+    route('rw', [{
+      matches: [{ path: { type: 'PathPrefix', value: '/old' } }],
+      filters: [{ type: 'URLRewrite', urlRewrite: { hostname: 'new.example.com', path: { type: 'ReplaceFullPath', replaceFullPath: '/new/index' } } }],
+      backendRefs: [backend('reviews-v1')],
+    }]),
+  ]);
+  const r = routesOf(result).find((x) => x.name === 'prod.rw.0.0')?.route;
+  assert.equal(r?.cluster, V1);
+  assert.equal(r?.host_rewrite_literal, 'new.example.com');
+  assert.equal(r?.host_rewrite_specifier, 'host_rewrite_literal');
+  assert.deepEqual(r?.regex_rewrite, { pattern: { regex: '^/.*$' }, substitution: '/new/index' });
+  assert.equal(r?.prefix_rewrite, '');
+  assert.deepEqual(result.warnings, []);
+});
+
+test('URLRewrite ReplacePrefixMatch: prefix_rewrite, or a regex_rewrite where a plain one would leave a double slash', () => {
+  // [match prefix, replacePrefixMatch, expected prefix_rewrite, expected regex_rewrite [pattern, substitution]]
+  const cases: Array<[string, string, string, [string, string] | null]> = [
+    ['/foo', '/bar', '/bar', null], // /foo/x -> /bar/x
+    ['/foo/', '/bar', '/bar', null], // the route matches /foo, so /foo is what is replaced
+    ['/foo', '/', '', ['^/foo(/|$)(.*)', '/\\2']], // /foo/x -> /x, /foo -> /
+    ['/foo', '/bar/', '', ['^/foo(/|$)(.*)', '/bar/\\2']], // /foo/x -> /bar/x
+    ['/v1.0+', '/', '', ['^/v1\\.0\\+(/|$)(.*)', '/\\2']], // metacharacters of the prefix escaped
+    ['/', '/api', '/api/', null], // prefix / takes the leading slash: /x -> /api/x
+    ['/', '/', '/', null],
+  ];
+  for (const [prefix, replacement, wantPrefix, wantRegex] of cases) {
+    const result = build([
+      route('p', [{
+        matches: [{ path: { type: 'PathPrefix', value: prefix } }],
+        filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: replacement } } }],
+        backendRefs: [backend('reviews-v1')],
+      }]),
+    ]);
+    const r = routesOf(result).find((x) => x.name === 'prod.p.0.0')?.route;
+    const label = `${prefix} -> ${replacement}`;
+    assert.equal(r?.prefix_rewrite, wantPrefix, label);
+    assert.deepEqual(r?.regex_rewrite && [r.regex_rewrite.pattern?.regex, r.regex_rewrite.substitution], wantRegex ?? null, label);
+    assert.equal(r?.host_rewrite_literal, undefined, label);
+  }
+});
+
+test('RequestRedirect: scheme, host, port (derived from the scheme when unset), path and status code; no cluster, no warning', () => {
+  const redirect = (requestRedirect: object, prefix = '/r'): object => ({
+    matches: [{ path: { type: 'PathPrefix', value: prefix } }],
+    filters: [{ type: 'RequestRedirect', requestRedirect }],
+  });
+  const result = build([
+    route('rd', [
+      redirect({}, '/plain'),
+      redirect({ scheme: 'https', hostname: 'secure.example.com', statusCode: 301 }, '/secure'),
+      redirect({ scheme: 'http', port: 8080, statusCode: 308, path: { type: 'ReplaceFullPath', replaceFullPath: '/moved' } }, '/full'),
+      redirect({ port: 9443, statusCode: 303, path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } }, '/v1'),
+      redirect({ statusCode: 307, path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } }, '/strip'),
+    ]),
+  ]);
+  const routes = routesOf(result);
+  const at = (i: number): envoy.Route | undefined => routes.find((r) => r.name === `prod.rd.${i}.0`);
+  for (let i = 0; i < 5; i++) {
+    assert.equal(at(i)?.action, 'redirect', `rule ${i}`);
+    assert.equal(at(i)?.route, undefined, `rule ${i}`); // a oneof member that is not set
+  }
+  const fields = (r: envoy.Route | undefined): unknown[] => {
+    const d = r?.redirect;
+    return [d?.scheme_redirect, d?.host_redirect, d?.port_redirect, d?.path_redirect, d?.prefix_rewrite, d?.regex_rewrite && [d.regex_rewrite.pattern?.regex, d.regex_rewrite.substitution], d?.response_code, d?.strip_query];
+  };
+  // Gateway API's default status is 302 (FOUND); the request's host and port stay when unset.
+  assert.deepEqual(fields(at(0)), [undefined, '', 0, undefined, undefined, undefined, 'FOUND', false]);
+  // A scheme without a port redirects to that scheme's well-known port.
+  assert.deepEqual(fields(at(1)), ['https', 'secure.example.com', 443, undefined, undefined, undefined, 'MOVED_PERMANENTLY', false]);
+  assert.deepEqual(fields(at(2)), ['http', '', 8080, '/moved', undefined, undefined, 'PERMANENT_REDIRECT', false]);
+  assert.deepEqual(fields(at(3)), [undefined, '', 9443, undefined, '/v2', undefined, 'SEE_OTHER', false]);
+  assert.deepEqual(fields(at(4)), [undefined, '', 0, undefined, undefined, ['^/strip(/|$)(.*)', '/\\2'], 'TEMPORARY_REDIRECT', false]);
+  assert.equal(at(3)?.redirect?.path_rewrite_specifier, 'prefix_rewrite');
+  assert.equal(at(1)?.redirect?.scheme_rewrite_specifier, 'scheme_redirect');
+  assert.deepEqual(result.clusters, [OWN]);
+  assert.deepEqual(result.warnings, []);
+});
+
+test('RequestMirror is still not supported: warned and ignored, the rule keeps routing', () => {
+  const result = build([
+    route('mir', [{
+      matches: [{ path: { type: 'PathPrefix', value: '/m' } }],
+      filters: [{ type: 'RequestMirror', requestMirror: { backendRef: { name: 'reviews-v2', port: 9080 } } }],
+      backendRefs: [backend('reviews-v1')],
+    }]),
+  ]);
+  assert.equal(routesOf(result).find((r) => r.name === 'prod.mir.0.0')?.route?.cluster, V1);
+  assert.deepEqual(result.warnings.map((w) => w.message), ['rules[0]: filter RequestMirror is not supported by the waypoint and is ignored']);
+});

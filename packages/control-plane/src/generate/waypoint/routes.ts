@@ -7,6 +7,7 @@
 import type {
   HTTPBackendRef,
   HTTPHeaderFilter,
+  HTTPPathModifier,
   HTTPRoute,
   HTTPRouteFilter,
   HTTPRouteMatch,
@@ -138,13 +139,19 @@ function envoyRoute(entry: Entry, input: RouteConfigurationInput, clusters: Set<
   const { rule } = entry;
   const filters = rule.filters ?? [];
   for (const f of filters) {
-    if (f.type !== 'RequestHeaderModifier' && f.type !== 'ResponseHeaderModifier') warn(`filter ${f.type} is not supported by the waypoint and is ignored`);
+    if (f.type === 'RequestMirror') warn(`filter ${f.type} is not supported by the waypoint and is ignored`);
   }
   const out: Init<envoy.Route> = {
     name: `${entry.key.replace('/', '.')}.${entry.ruleIndex}.${entry.matchIndex}`,
     match: routeMatch(entry.match),
     ...headerMutations(filters),
   };
+  const redirect = filters.find((f) => f.type === 'RequestRedirect');
+  if (redirect) {
+    // Gateway API: a redirect answers the request itself; backendRefs are not used.
+    out.redirect = redirectAction(redirect.requestRedirect, entry.match);
+    return out;
+  }
   const backends = resolveBackends(rule.backendRefs ?? [], entry, input, warn);
   if (backends.length === 0 || backends.every((b) => b.weight === 0)) {
     // Gateway API: when every backendRef is invalid (or none carries weight), matching requests get 500.
@@ -165,8 +172,81 @@ function envoyRoute(entry: Entry, input: RouteConfigurationInput, clusters: Set<
       clusters: backends.map((b) => ({ name: b.cluster, weight: { value: b.weight }, ...headerMutations(b.ref.filters ?? []) })),
     };
   }
+  const rewrite = filters.find((f) => f.type === 'URLRewrite');
+  if (rewrite) {
+    if (rewrite.urlRewrite.hostname !== undefined) action.host_rewrite_literal = rewrite.urlRewrite.hostname;
+    if (rewrite.urlRewrite.path) {
+      const path = pathRewrite(rewrite.urlRewrite.path, entry.match);
+      // A full-path replacement is a rewrite of everything the path holds (RouteAction has no path_redirect).
+      if ('full' in path) action.regex_rewrite = { pattern: { regex: '^/.*$' }, substitution: rewriteLiteral(path.full) };
+      else Object.assign(action, path);
+    }
+  }
   out.route = action;
   return out;
+}
+
+/** Gateway API statusCode -> Envoy's RedirectResponseCode (the api defaults statusCode to 302, FOUND). */
+const REDIRECT_CODES: Record<number, 'MOVED_PERMANENTLY' | 'FOUND' | 'SEE_OTHER' | 'TEMPORARY_REDIRECT' | 'PERMANENT_REDIRECT'> = {
+  301: 'MOVED_PERMANENTLY',
+  302: 'FOUND',
+  303: 'SEE_OTHER',
+  307: 'TEMPORARY_REDIRECT',
+  308: 'PERMANENT_REDIRECT',
+};
+
+/** The well-known port of a scheme: Gateway API derives the redirect port from a scheme set without a port. */
+const SCHEME_PORTS: Record<'http' | 'https', number> = { http: 80, https: 443 };
+
+function redirectAction(r: Extract<HTTPRouteFilter, { type: 'RequestRedirect' }>['requestRedirect'], match: HTTPRouteMatch): Init<envoy.RedirectAction> {
+  const out: Init<envoy.RedirectAction> = { response_code: REDIRECT_CODES[r.statusCode] ?? 'FOUND' };
+  if (r.scheme !== undefined) out.scheme_redirect = r.scheme;
+  if (r.hostname !== undefined) out.host_redirect = r.hostname;
+  // No port and no scheme: the request's own port stays (Envoy's rule when port_redirect is 0).
+  const port = r.port ?? (r.scheme !== undefined ? SCHEME_PORTS[r.scheme] : undefined);
+  if (port !== undefined) out.port_redirect = port;
+  if (r.path) {
+    const path = pathRewrite(r.path, match);
+    if ('full' in path) out.path_redirect = path.full;
+    else Object.assign(out, path);
+  }
+  return out;
+}
+
+/**
+ * A Gateway API path modifier as Envoy rewrites it. ReplacePrefixMatch replaces the matched
+ * prefix (the api allows it only with one PathPrefix match) and keeps one `/` between the
+ * replacement and the rest: with prefix `/foo`, `/foo/bar` becomes `/bar` for `/` and `/xyz/bar`
+ * for `/xyz` or `/xyz/`. A plain prefix_rewrite would give `//bar` and `/xyz//bar` for the
+ * replacements ending in `/`, so those become a regex_rewrite that drops the prefix and the
+ * slash after it.
+ */
+function pathRewrite(modifier: HTTPPathModifier, match: HTTPRouteMatch): { full: string } | { prefix_rewrite: string } | { regex_rewrite: Init<envoy.RegexMatchAndSubstitute> } {
+  if (modifier.type === 'ReplaceFullPath') return { full: modifier.replaceFullPath ?? '/' };
+  const replacement = modifier.replacePrefixMatch ?? '/';
+  // The route matches the prefix without trailing slashes (routeMatch); '' is the prefix `/`.
+  const prefix = match.path.type === 'PathPrefix' ? match.path.value.replace(/\/+$/, '') : '';
+  if (prefix === '') {
+    // Envoy's prefix `/` takes the path's leading slash with it, so the replacement must end in one.
+    return { prefix_rewrite: replacement.endsWith('/') ? replacement : `${replacement}/` };
+  }
+  if (!replacement.endsWith('/')) return { prefix_rewrite: replacement };
+  return {
+    regex_rewrite: {
+      pattern: { regex: `^${escapeRegex(prefix)}(/|$)(.*)` },
+      substitution: `${rewriteLiteral(replacement)}\\2`,
+    },
+  };
+}
+
+/** RE2 metacharacters in a literal path prefix are escaped. */
+function escapeRegex(value: string): string {
+  return value.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
+/** In a regex_rewrite substitution a backslash starts a group reference; a literal one is doubled. */
+function rewriteLiteral(value: string): string {
+  return value.replaceAll('\\', '\\\\');
 }
 
 function routeMatch(match: HTTPRouteMatch): Init<envoy.RouteMatch> {
