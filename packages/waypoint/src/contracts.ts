@@ -102,6 +102,15 @@ export interface MatchedRoute {
   editResponseHeaders(headers: HeaderList, cluster: string): void;
   /** A direct_response route answers without an upstream. */
   directResponse: { status: number; body: string } | undefined;
+  /**
+   * The route action's URL rewrite (prefix_rewrite / regex_rewrite, host_rewrite_literal): `path`
+   * maps the request path (no query; the query is kept) to the upstream path, `host` replaces
+   * :authority / Host upstream. Unset = forwarded as received. Optional so that routes built
+   * without one (tests, other callers) need not say so.
+   */
+  rewrite?: { path: ((path: string) => string) | undefined; host: string | undefined } | undefined;
+  /** A redirect route answers `status` with a `location` header and no body, without an upstream. */
+  redirect?: ((request: RequestInfo) => { status: number; location: string }) | undefined;
 }
 
 export interface CompiledRoutes {

@@ -21,12 +21,38 @@ const GRPC = 'grpc.default.svc.cluster.local';
 const TCP = 'tcp.default.svc.cluster.local';
 const EMPTY = 'empty.default.svc.cluster.local';
 const AUTHORIZER = 'ext-authz.default.svc.cluster.local';
+const REWRITE = 'rewrite.default.svc.cluster.local';
 const CHAINS: ChainSpec[] = [
   { host: ECHO, vip: '10.96.0.10', port: 80, denyPrefixes: { 'ns[default]-policy[deny-admin]-rule[0]': ['/admin'] }, extAuthz: { cluster: outbound(AUTHORIZER, 9000), prefixes: ['/ext'] } },
   { host: GRPC, vip: '10.96.0.11', port: 9090, denyPrefixes: { 'ns[default]-policy[deny-forbidden]-rule[0]': ['/echo.Echo/Forbidden'] } },
   { host: TCP, vip: '10.96.0.12', port: 7000, tcp: true },
   { host: EMPTY, vip: '10.96.0.13', port: 80 },
+  { host: REWRITE, vip: '10.96.0.20', port: 80 },
 ];
+
+/**
+ * HTTPRoute URLRewrite and RequestRedirect as the control plane encodes them: a prefix rewrite
+ * with a host rewrite, the slash-keeping regex_rewrite for ReplacePrefixMatch `/`, and a redirect.
+ * Every route sends to the echo backend's cluster, so no cluster or endpoints are added.
+ */
+function rewriteRoutes(): object {
+  const name = `${REWRITE}:80`;
+  const cluster = outbound(ECHO, 80);
+  const none = { seconds: '0', nanos: 0 };
+  return {
+    name,
+    virtual_hosts: [{
+      name,
+      domains: ['*'],
+      routes: [
+        { name: 'default.rw.0.0', match: { path_separated_prefix: '/old' }, route: { cluster, timeout: none, prefix_rewrite: '/new', host_rewrite_literal: 'rewritten.example.com' } },
+        { name: 'default.rw.1.0', match: { path_separated_prefix: '/strip' }, route: { cluster, timeout: none, regex_rewrite: { pattern: { regex: '^/strip(/|$)(.*)' }, substitution: '/\\2' } } },
+        { name: 'default.rd.0.0', match: { path_separated_prefix: '/moved' }, redirect: { host_redirect: 'www.example.com', prefix_rewrite: '/here', response_code: 'FOUND' } },
+        { name: 'default', match: { prefix: '/' }, route: { cluster, timeout: none } },
+      ],
+    }],
+  };
+}
 
 let backend: Backend;
 let waypoint: WaypointUnderTest;
@@ -48,7 +74,7 @@ before(async () => {
   waypoint = await startWaypoint(await issue(ca, WAYPOINT_ID), WAYPOINT_PARTS, accessLog);
   const xds = waypoint.xds;
   xds.push(TYPE_URL.listener, [listener('default/waypoint', CHAINS)]);
-  xds.push(TYPE_URL.routeConfiguration, [routeConfiguration(ECHO, 80, { '/slow': 300 }), routeConfiguration(GRPC, 9090, { '/echo.Echo/Slow': 300 }), routeConfiguration(EMPTY, 80)]);
+  xds.push(TYPE_URL.routeConfiguration, [routeConfiguration(ECHO, 80, { '/slow': 300 }), routeConfiguration(GRPC, 9090, { '/echo.Echo/Slow': 300 }), routeConfiguration(EMPTY, 80), rewriteRoutes()]);
   xds.push(TYPE_URL.cluster, [cluster(outbound(ECHO, 80)), cluster(outbound(GRPC, 9090)), cluster(outbound(TCP, 7000)), cluster(outbound(EMPTY, 80)), cluster(outbound(AUTHORIZER, 9000))]);
   const hbone = { identity: BACKEND_ID, port: backend.hbonePort };
   xds.push(TYPE_URL.clusterLoadAssignment, [
@@ -70,7 +96,7 @@ after(async () => {
 test('subscriptions follow references in Envoy order: LDS -> RDS -> CDS -> EDS, by name', () => {
   const xds = waypoint.xds;
   assert.deepEqual(xds.subscribed(TYPE_URL.listener), ['default/waypoint']);
-  assert.deepEqual(xds.subscribed(TYPE_URL.routeConfiguration), [`${ECHO}:80`, `${EMPTY}:80`, `${GRPC}:9090`]);
+  assert.deepEqual(xds.subscribed(TYPE_URL.routeConfiguration), [`${ECHO}:80`, `${EMPTY}:80`, `${GRPC}:9090`, `${REWRITE}:80`]);
   // The ext_authz filter's server_uri.cluster and the tcp_proxy's cluster come from the Listener itself.
   const clusters = [outbound(ECHO, 80), outbound(EMPTY, 80), outbound(GRPC, 9090), outbound(TCP, 7000), outbound(AUTHORIZER, 9000)].sort();
   assert.deepEqual(xds.subscribed(TYPE_URL.cluster), clusters);
@@ -280,6 +306,35 @@ test('CUSTOM: ext_authz is asked only for matching paths, through HBONE; allow a
   assert.equal(denied.body, 'denied by ext-authz');
   assert.equal(denied.headers['x-ext-authz-check-result'], 'denied');
   assert.equal(accessLines.find((l) => l['x_request_id'] === 'ext-denied')?.['response_flags'], 'UAEX');
+});
+
+test('URLRewrite: the backend gets the rewritten path (query kept) and host; ReplacePrefixMatch / keeps one slash', async () => {
+  const seen = backend.seen.length;
+  const rewritten = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.20:80'), { path: '/old/item?x=1', headers: { host: REWRITE } });
+  assert.equal(rewritten.status, 200);
+  assert.equal(rewritten.body, 'hello GET /new/item?x=1 ');
+  assert.equal(backend.seen[seen]?.path, '/new/item?x=1');
+  assert.equal(backend.seen[seen]?.headers['host'], 'rewritten.example.com');
+
+  const stripped = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.20:80'), { path: '/strip/a/b', headers: { host: REWRITE } });
+  assert.equal(stripped.status, 200);
+  assert.equal(backend.seen[seen + 1]?.path, '/a/b');
+  assert.equal(backend.seen[seen + 1]?.headers['host'], REWRITE, 'no host rewrite: the authority as sent');
+});
+
+test('RequestRedirect: 302 with an absolute Location and an empty body, no upstream; counted like a local reply', async () => {
+  const seen = backend.seen.length;
+  const response = await h1Request(await tunnel(pool, clientCredentials, waypoint.port, '10.96.0.20:80'), { path: '/moved/page?q=2', headers: { host: `${REWRITE}:80`, 'x-request-id': 'redirect-1' } });
+  assert.equal(response.status, 302);
+  // The request's port 80 is http's default, so host_redirect alone leaves none in the Location.
+  assert.equal(response.headers['location'], 'http://www.example.com/here/page?q=2');
+  assert.equal(response.body, '');
+  assert.equal(backend.seen.length, seen, 'the backend is never contacted');
+  const log = accessLines.find((l) => l['x_request_id'] === 'redirect-1');
+  assert.equal(log?.['response_code'], 302);
+  assert.equal(log?.['upstream_host'], '-');
+  const text = await waypoint.registry.getSingleMetricAsString('istio_requests_total');
+  assert.ok(text.split('\n').some((l) => l.includes(`destination_service="${REWRITE}"`) && l.includes('response_code="302"')), text);
 });
 
 test('a route timeout answers 504 UT; for gRPC grpc-status 4 DEADLINE_EXCEEDED', async () => {

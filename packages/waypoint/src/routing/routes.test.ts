@@ -202,13 +202,88 @@ test('direct_response routes answer without a cluster', () => {
   assert.deepEqual(routes.select(request())?.directResponse, { status: 500, body: 'no backend' });
 });
 
+test('path rewrites: prefix_rewrite replaces what the match consumed, regex_rewrite replaces every match with RE2 \\N groups', () => {
+  // [label, match, rewrite fields, request path, upstream path]
+  const cases: Array<[string, Init<envoy.RouteMatch>, Init<envoy.RouteAction>, string, string]> = [
+    ['prefix', { prefix: '/api' }, { prefix_rewrite: '/v2' }, '/api/users', '/v2/users'],
+    ['prefix glued to the rest', { prefix: '/api' }, { prefix_rewrite: '/v2' }, '/apiary', '/v2ary'],
+    ['prefix /', { prefix: '/' }, { prefix_rewrite: '/app/' }, '/users', '/app/users'],
+    ['case-insensitive prefix keeps the rest as sent', { prefix: '/API', case_sensitive: { value: false } }, { prefix_rewrite: '/v2' }, '/api/Users', '/v2/Users'],
+    ['separated prefix', { path_separated_prefix: '/foo' }, { prefix_rewrite: '/bar' }, '/foo/x', '/bar/x'],
+    ['separated prefix, the prefix itself', { path_separated_prefix: '/foo' }, { prefix_rewrite: '/bar' }, '/foo', '/bar'],
+    ['exact path: the whole path', { path: '/login' }, { prefix_rewrite: '/auth/login' }, '/login', '/auth/login'],
+    ['regex match: the whole path', { safe_regex: { regex: '/v[0-9]+/.*' } }, { prefix_rewrite: '/latest' }, '/v1/x', '/latest'],
+    ['full path replacement', { prefix: '/' }, { regex_rewrite: { pattern: { regex: '^/.*$' }, substitution: '/index.html' } }, '/a/b/c', '/index.html'],
+    ['prefix dropped, one slash kept', { path_separated_prefix: '/foo' }, { regex_rewrite: { pattern: { regex: '^/foo(/|$)(.*)' }, substitution: '/\\2' } }, '/foo/bar/baz', '/bar/baz'],
+    ['prefix dropped, the prefix itself', { path_separated_prefix: '/foo' }, { regex_rewrite: { pattern: { regex: '^/foo(/|$)(.*)' }, substitution: '/\\2' } }, '/foo', '/'],
+    ['every match replaced', { prefix: '/' }, { regex_rewrite: { pattern: { regex: 'o' }, substitution: '0' } }, '/foo/boo', '/f00/b00'],
+    ['groups reordered, \\0 whole match, \\\\ a backslash, $ literal', { prefix: '/' }, { regex_rewrite: { pattern: { regex: '^/(\\w+)/(\\w+)$' }, substitution: '/\\2/\\1/\\0/$1\\\\' } }, '/a/b', '/b/a//a/b/$1\\'],
+  ];
+  for (const [label, match, action, path, want] of cases) {
+    const routes = compileRoutes(decoded({ name: 'rc', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ name: 'r', match, route: { cluster: 'c', ...action } }] }] }));
+    const route = routes.select(request({ path }));
+    assert.ok(route, label);
+    assert.equal(route.rewrite?.path?.(path), want, label);
+    assert.equal(route.rewrite?.host, undefined, label);
+  }
+});
+
+test('host_rewrite_literal replaces the authority; a route without rewrites has none', () => {
+  const routes = compileRoutes(decoded({
+    name: 'rc',
+    virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [
+      { name: 'host', match: { prefix: '/h' }, route: { cluster: 'c', host_rewrite_literal: 'backend.example.com' } },
+      { name: 'plain', match: { prefix: '/' }, route: { cluster: 'c' } },
+    ] }],
+  }));
+  const host = routes.select(request({ path: '/h' }));
+  assert.equal(host?.rewrite?.host, 'backend.example.com');
+  assert.equal(host?.rewrite?.path, undefined);
+  assert.equal(routes.select(request({ path: '/x' }))?.rewrite, undefined);
+});
+
+test('redirect routes: status from response_code and an absolute Location from what is set and what the request had', () => {
+  // [label, redirect, request, status, location]
+  const cases: Array<[string, Init<envoy.RedirectAction>, Partial<RequestInfo>, number, string]> = [
+    ['unset response_code is MOVED_PERMANENTLY (enum 0); all else from the request', {}, { host: 'a.example:9080', path: '/p', query: 'q=1' }, 301, 'http://a.example:9080/p?q=1'],
+    ['FOUND', { response_code: 'FOUND' }, { host: 'a.example', path: '/p' }, 302, 'http://a.example/p'],
+    ['SEE_OTHER', { response_code: 'SEE_OTHER' }, { host: 'a.example', path: '/p' }, 303, 'http://a.example/p'],
+    ['TEMPORARY_REDIRECT', { response_code: 'TEMPORARY_REDIRECT' }, { host: 'a.example', path: '/p' }, 307, 'http://a.example/p'],
+    ['PERMANENT_REDIRECT', { response_code: 'PERMANENT_REDIRECT' }, { host: 'a.example', path: '/p' }, 308, 'http://a.example/p'],
+    ['host replaced, the request port goes with it', { host_redirect: 'b.example', response_code: 'FOUND' }, { host: 'a.example:9080', path: '/p' }, 302, 'http://b.example/p'],
+    ['port replaced', { port_redirect: 8443, response_code: 'FOUND' }, { host: 'a.example:9080', path: '/p' }, 302, 'http://a.example:8443/p'],
+    ['https with its default port: no port written', { scheme_redirect: 'https', port_redirect: 443, response_code: 'FOUND' }, { host: 'a.example:9080', path: '/p' }, 302, 'https://a.example/p'],
+    ['http with port 80: no port written', { scheme_redirect: 'http', port_redirect: 80, response_code: 'FOUND' }, { host: 'a.example:9080', path: '/p' }, 302, 'http://a.example/p'],
+    ['scheme change drops the old scheme\'s default port', { scheme_redirect: 'https', response_code: 'FOUND' }, { host: 'a.example:80', path: '/p' }, 302, 'https://a.example/p'],
+    ['https_redirect', { https_redirect: true, response_code: 'FOUND' }, { host: 'a.example', path: '/p' }, 302, 'https://a.example/p'],
+    ['IPv6 host keeps its brackets', { port_redirect: 8080, response_code: 'FOUND' }, { host: '[fd00::1]:9080', path: '/p' }, 302, 'http://[fd00::1]:8080/p'],
+    ['path_redirect keeps the query', { path_redirect: '/new', response_code: 'FOUND' }, { host: 'a.example', path: '/old', query: 'x=1' }, 302, 'http://a.example/new?x=1'],
+    ['path_redirect with its own query replaces it', { path_redirect: '/new?y=2', response_code: 'FOUND' }, { host: 'a.example', path: '/old', query: 'x=1' }, 302, 'http://a.example/new?y=2'],
+    ['strip_query', { strip_query: true, response_code: 'FOUND' }, { host: 'a.example', path: '/old', query: 'x=1' }, 302, 'http://a.example/old'],
+    ['prefix_rewrite replaces the matched prefix', { prefix_rewrite: '/v2', response_code: 'FOUND' }, { host: 'a.example', path: '/v1/users', query: 'x=1' }, 302, 'http://a.example/v2/users?x=1'],
+    ['regex_rewrite', { regex_rewrite: { pattern: { regex: '^/v1(/|$)(.*)' }, substitution: '/\\2' }, response_code: 'FOUND' }, { host: 'a.example', path: '/v1/users' }, 302, 'http://a.example/users'],
+  ];
+  for (const [label, redirect, req, status, location] of cases) {
+    const routes = compileRoutes(decoded({ name: 'rc', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [{ name: 'r', match: { path_separated_prefix: '/v1' }, redirect }, { name: 'all', match: { prefix: '/' }, redirect }] }] }));
+    const route = routes.select(request(req));
+    assert.ok(route?.redirect, label);
+    assert.equal(route.directResponse, undefined, label);
+    assert.deepEqual(route.redirect(request(req)), { status, location }, label);
+  }
+});
+
 test('what the waypoint cannot honour is refused with AMBIT_WAYPOINT_CONFIG naming the field', () => {
   const vh = (route: Init<envoy.Route>): Init<envoy.RouteConfiguration> => ({ name: 'rc', virtual_hosts: [{ name: 'vh', domains: ['*'], routes: [route] }] });
   const cases: Array<[string, Init<envoy.RouteConfiguration>, RegExp]> = [
-    ['redirect', vh({ name: 'r', match: { prefix: '/' }, redirect: { path_redirect: '/x' } } as Init<envoy.Route>), /routes\[0\]: action "redirect" is not supported/],
+    ['filter_action', vh({ name: 'r', match: { prefix: '/' }, filter_action: {} } as Init<envoy.Route>), /routes\[0\]: action "filter_action" is not supported/],
+    ['bad regex_rewrite', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', regex_rewrite: { pattern: { regex: '(' }, substitution: '/' } } }), /routes\[0\]\.route\.regex_rewrite\.pattern\.regex: is not a valid regular expression/],
+    ['missing group', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', regex_rewrite: { pattern: { regex: '^/(a)' }, substitution: '/\\2' } } }), /route\.regex_rewrite\.substitution: refers to group \\2 but the pattern has 1 capture group/],
+    ['bad escape', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', regex_rewrite: { pattern: { regex: '^/a' }, substitution: '/\\x' } } }), /route\.regex_rewrite\.substitution: has an invalid escape/],
+    ['two path rewrites', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', prefix_rewrite: '/v2', regex_rewrite: { pattern: { regex: 'a' }, substitution: 'b' } } }), /routes\[0\]\.route: sets both prefix_rewrite and regex_rewrite/],
+    ['auto_host_rewrite', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', auto_host_rewrite: { value: true } } } as Init<envoy.Route>), /route\.auto_host_rewrite: is not supported \(host_rewrite_literal is\)/],
+    ['relative path_redirect', vh({ name: 'r', match: { prefix: '/' }, redirect: { path_redirect: 'x' } }), /routes\[0\]\.redirect\.path_redirect: must start with "\/"/],
     ['bad regex', vh({ name: 'r', match: { safe_regex: { regex: '(' } }, route: { cluster: 'c' } }), /routes\[0\]\.match\.safe_regex\.regex: is not a valid regular expression/],
     ['unknown retry_on', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', retry_policy: { retry_on: 'sometimes' } } }), /retry_policy\.retry_on: condition "sometimes" is not supported/],
-    ['prefix_rewrite', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c', prefix_rewrite: '/v2' } }), /route\.prefix_rewrite: is not supported/],
     ['zero total weight', vh({ name: 'r', match: { prefix: '/' }, route: { weighted_clusters: { clusters: [{ name: 'a', weight: { value: 0 } }] } } }), /weighted_clusters: needs at least one cluster with a positive weight/],
     ['command operator', vh({ name: 'r', match: { prefix: '/' }, route: { cluster: 'c' }, request_headers_to_add: [{ header: { key: 'x', value: '%START_TIME%' } }] }), /request_headers_to_add\[0\]\.header\.value: command operators/],
     ['duplicate domain', { name: 'rc', virtual_hosts: [{ name: 'a', domains: ['x'] }, { name: 'b', domains: ['X'] }] }, /virtual_hosts\[1\]\.domains\[0\]: domain "X" appears in more than one virtual host/],

@@ -177,11 +177,21 @@ function compileRoute(r: envoy.Route, where: string, fallbackRetry: RetrySpec | 
       }
       return matchedRoute({ ...base, pick: () => '', clusterEdits: new Map(), timeoutMs: 0, retry: undefined, directResponse: { status: d.status, body: d.body?.inline_string ?? '' } });
     }
+    case 'redirect': {
+      if (!r.redirect) return configError(`${where}.redirect`, 'is required');
+      return matchedRoute({
+        ...base,
+        pick: () => '',
+        clusterEdits: new Map(),
+        timeoutMs: 0,
+        retry: undefined,
+        directResponse: undefined,
+        redirect: compileRedirect(r.redirect, r.match, `${where}.redirect`),
+      });
+    }
     case 'route': {
       const action = r.route;
       if (!action) return configError(`${where}.route`, 'is required');
-      if (action.prefix_rewrite) configError(`${where}.route.prefix_rewrite`, 'is not supported');
-      if (action.host_rewrite_literal) configError(`${where}.route.host_rewrite_literal`, 'is not supported');
       const { pick, clusterEdits } = clusterPicker(action, `${where}.route`);
       return matchedRoute({
         ...base,
@@ -190,11 +200,169 @@ function compileRoute(r: envoy.Route, where: string, fallbackRetry: RetrySpec | 
         timeoutMs: durationMs(action.timeout, DEFAULT_ROUTE_TIMEOUT_MS, `${where}.route.timeout`),
         retry: action.retry_policy ? retrySpec(action.retry_policy, `${where}.route.retry_policy`) : fallbackRetry,
         directResponse: undefined,
+        rewrite: compileRewrite(action, r.match, `${where}.route`),
       });
     }
     default:
-      return configError(where, `action ${JSON.stringify(r.action ?? null)} is not supported (route, direct_response are)`);
+      return configError(where, `action ${JSON.stringify(r.action ?? null)} is not supported (route, redirect, direct_response are)`);
   }
+}
+
+// ---- rewrites and redirects ----
+
+type PathRewrite = (path: string) => string;
+
+/** RouteAction's URL rewrite; undefined when the route forwards the request as received. */
+function compileRewrite(action: envoy.RouteAction, match: envoy.RouteMatch | null, where: string): MatchedRoute['rewrite'] {
+  const path = pathRewrite({ prefix: action.prefix_rewrite, regex: action.regex_rewrite }, match, where);
+  let host: string | undefined;
+  switch (action.host_rewrite_specifier) {
+    case undefined:
+      break;
+    case 'host_rewrite_literal':
+      if (!action.host_rewrite_literal) configError(`${where}.host_rewrite_literal`, 'must not be empty');
+      host = action.host_rewrite_literal;
+      break;
+    default:
+      configError(`${where}.${action.host_rewrite_specifier}`, 'is not supported (host_rewrite_literal is)');
+  }
+  return path === undefined && host === undefined ? undefined : { path, host };
+}
+
+/**
+ * The path rewrite shared by RouteAction and RedirectAction. prefix_rewrite replaces what the
+ * route's match consumed: the prefix for prefix and path_separated_prefix matches, the whole path
+ * for path and safe_regex matches (Envoy's rule). regex_rewrite replaces every match of the
+ * pattern in the path, as RE2::GlobalReplace.
+ */
+function pathRewrite(spec: { prefix: string | undefined; regex: envoy.RegexMatchAndSubstitute | null | undefined }, match: envoy.RouteMatch | null, where: string): PathRewrite | undefined {
+  if (spec.prefix && spec.regex) configError(where, 'sets both prefix_rewrite and regex_rewrite; Envoy allows one');
+  if (spec.regex) return regexRewrite(spec.regex, `${where}.regex_rewrite`);
+  if (!spec.prefix) return undefined;
+  const replacement = spec.prefix;
+  let consumed: number | undefined;
+  if (match?.path_specifier === 'prefix') consumed = (match.prefix ?? '').length;
+  else if (match?.path_specifier === 'path_separated_prefix') consumed = (match.path_separated_prefix ?? '').length;
+  // Exact and regex matches consumed the whole path.
+  return consumed === undefined ? () => replacement : (path) => replacement + path.slice(consumed);
+}
+
+function regexRewrite(spec: envoy.RegexMatchAndSubstitute, where: string): PathRewrite {
+  const source = spec.pattern?.regex ?? '';
+  if (source === '') configError(`${where}.pattern.regex`, 'is required');
+  let re: RegExp;
+  try {
+    re = new RegExp(source, 'g');
+  } catch (cause) {
+    return configError(`${where}.pattern.regex`, `is not a valid regular expression ${JSON.stringify(source)}: ${(cause as Error).message}`);
+  }
+  // An empty alternative matches '', so exec reports every capture group of the pattern.
+  const groups = (new RegExp(`${source}|`).exec('')?.length ?? 1) - 1;
+  const parts = substitutionParts(spec.substitution, groups, `${where}.substitution`);
+  return (path) => path.replace(re, (...args: unknown[]) => parts.map((p) => (typeof p === 'number' ? ((args[p] as string | undefined) ?? '') : p)).join(''));
+}
+
+/**
+ * An RE2 rewrite string as literal parts and group numbers: `\N` (one digit) is capture group N,
+ * `\\` a backslash; any other backslash, or a group the pattern does not have, is an error as in
+ * RE2. Kept as parts rather than translated to `$N`, so a `$` in the substitution stays literal.
+ */
+function substitutionParts(substitution: string, groups: number, where: string): Array<string | number> {
+  const parts: Array<string | number> = [];
+  let literal = '';
+  for (let i = 0; i < substitution.length; i++) {
+    const c = substitution[i];
+    if (c !== '\\') {
+      literal += c;
+      continue;
+    }
+    const next = substitution[i + 1] ?? '';
+    i++;
+    if (next === '\\') {
+      literal += '\\';
+    } else if (next >= '0' && next <= '9') {
+      const group = Number(next);
+      if (group > groups) configError(where, `refers to group \\${group} but the pattern has ${groups} capture group(s)`);
+      if (literal !== '') parts.push(literal);
+      literal = '';
+      parts.push(group);
+    } else {
+      configError(where, `has an invalid escape "\\${next}" at ${i - 1} (\\0-\\9 and \\\\ are valid)`);
+    }
+  }
+  if (literal !== '') parts.push(literal);
+  return parts;
+}
+
+const REDIRECT_STATUS: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
+const REDIRECT_STATUS_BY_NUMBER = [301, 302, 303, 307, 308];
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+
+/** The host without its port (`[v6]:port` aware) and the port ('' when none). */
+function splitHost(authority: string): { name: string; port: string } {
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0 || authority.lastIndexOf(']') > colon) return { name: authority, port: '' };
+  return { name: authority.slice(0, colon), port: authority.slice(colon + 1) };
+}
+
+/**
+ * RedirectAction -> the status and absolute Location of the answer. What is unset comes from the
+ * request: its scheme (the waypoint only receives plain HTTP inside HBONE), its host and port, its
+ * path and query. The request's port is dropped when port_redirect replaces it or when the scheme
+ * changes away from the old scheme's default port; a port that is the new scheme's default is not
+ * written (Gateway API: no :80 for http, no :443 for https).
+ */
+function compileRedirect(d: envoy.RedirectAction, match: envoy.RouteMatch | null, where: string): NonNullable<MatchedRoute['redirect']> {
+  const code = d.response_code;
+  const status = typeof code === 'number' ? REDIRECT_STATUS_BY_NUMBER[code] : REDIRECT_STATUS[code];
+  if (status === undefined) return configError(`${where}.response_code`, `${JSON.stringify(code)} is not a RedirectResponseCode`);
+  let scheme: string | undefined;
+  if (d.scheme_rewrite_specifier === 'https_redirect') scheme = d.https_redirect ? 'https' : undefined;
+  else if (d.scheme_rewrite_specifier === 'scheme_redirect') {
+    scheme = (d.scheme_redirect ?? '').toLowerCase();
+    if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) configError(`${where}.scheme_redirect`, `is not a URI scheme: ${JSON.stringify(d.scheme_redirect)}`);
+  }
+  if (d.port_redirect < 0 || d.port_redirect > 65535) configError(`${where}.port_redirect`, `must be 0-65535, got ${d.port_redirect}`);
+  const newPort = d.port_redirect === 0 ? '' : String(d.port_redirect);
+  let fullPath: string | undefined;
+  let rewrite: PathRewrite | undefined;
+  switch (d.path_rewrite_specifier) {
+    case undefined:
+      break;
+    case 'path_redirect':
+      if (!(d.path_redirect ?? '').startsWith('/')) configError(`${where}.path_redirect`, `must start with "/", got ${JSON.stringify(d.path_redirect)}`);
+      fullPath = d.path_redirect;
+      break;
+    case 'prefix_rewrite':
+      rewrite = pathRewrite({ prefix: d.prefix_rewrite, regex: undefined }, match, where);
+      break;
+    case 'regex_rewrite':
+      rewrite = pathRewrite({ prefix: undefined, regex: d.regex_rewrite }, match, `${where}`);
+      break;
+  }
+  return (request) => {
+    const oldScheme = 'http';
+    const finalScheme = scheme ?? oldScheme;
+    let host: string;
+    let port: string;
+    if (d.host_redirect !== '') {
+      ({ name: host, port } = splitHost(d.host_redirect));
+    } else {
+      ({ name: host, port } = splitHost(request.host));
+      if (finalScheme !== oldScheme && port === DEFAULT_PORTS[oldScheme]) port = '';
+    }
+    if (newPort !== '') port = newPort;
+    if (port === DEFAULT_PORTS[finalScheme]) port = '';
+    let target: string;
+    if (fullPath !== undefined) {
+      // A query in path_redirect replaces the request's; otherwise the request's is kept.
+      target = fullPath.includes('?') || d.strip_query || request.query === '' ? fullPath : `${fullPath}?${request.query}`;
+    } else {
+      const path = rewrite ? rewrite(request.path) : request.path;
+      target = d.strip_query || request.query === '' ? path : `${path}?${request.query}`;
+    }
+    return { status, location: `${finalScheme}://${host}${port === '' ? '' : `:${port}`}${target}` };
+  };
 }
 
 interface ClusterEdits {
@@ -247,6 +415,8 @@ function matchedRoute(parts: {
   timeoutMs: number;
   retry: RetrySpec | undefined;
   directResponse: MatchedRoute['directResponse'];
+  rewrite?: MatchedRoute['rewrite'];
+  redirect?: MatchedRoute['redirect'];
 }): MatchedRoute {
   return {
     name: parts.name,
@@ -254,6 +424,8 @@ function matchedRoute(parts: {
     timeoutMs: parts.timeoutMs,
     retry: parts.retry,
     directResponse: parts.directResponse,
+    rewrite: parts.rewrite,
+    redirect: parts.redirect,
     // Envoy applies the chosen weighted cluster's modifiers before the route's, so the route's win.
     editRequestHeaders(headers: HeaderList, cluster: string) {
       parts.clusterEdits.get(cluster)?.request(headers);

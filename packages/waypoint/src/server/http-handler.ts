@@ -184,6 +184,13 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     local({ status: route.directResponse.status, body: route.directResponse.body, flags: '-' }, 'direct_response');
     return;
   }
+  if (route.redirect !== undefined) {
+    // Envoy answers a redirect route itself, as a local reply: no upstream, an empty body.
+    req.resume();
+    const { status, location } = route.redirect(info);
+    local({ status, body: '', flags: '-', headers: [['location', location]] }, 'direct_response');
+    return;
+  }
   const clusterName = route.pickCluster(ctx.random());
   record.upstreamCluster = clusterName;
   const cluster = ctx.config.cluster(clusterName);
@@ -197,7 +204,10 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
   for (const [name, value] of decision.upstreamHeaders) setHeader(upstreamHeaders, name, value);
   setHeader(upstreamHeaders, 'x-forwarded-proto', 'http');
   route.editRequestHeaders(upstreamHeaders, clusterName);
-  const upstreamPath = query === '' ? path : `${path}?${query}`;
+  // URLRewrite: the rewritten path with the query as received, and the rewritten authority.
+  const rewrittenPath = route.rewrite?.path?.(path) ?? path;
+  const upstreamPath = query === '' ? rewrittenPath : `${rewrittenPath}?${query}`;
+  const upstreamAuthority = route.rewrite?.host ?? authority;
 
   let body: Awaited<ReturnType<typeof requestBody>>;
   try {
@@ -213,7 +223,7 @@ export async function handleRequest(ctx: ProxyContext, connection: DownstreamCon
     const request: UpstreamRequest = {
       method: info.method,
       path: upstreamPath,
-      authority,
+      authority: upstreamAuthority,
       headers: upstreamHeaders,
       body: body.body,
       connectTimeoutMs: cluster.connectTimeoutMs,
