@@ -312,7 +312,7 @@ test('URLRewrite ReplacePrefixMatch: prefix_rewrite, or a regex_rewrite where a 
   }
 });
 
-test('RequestRedirect: scheme, host, port (derived from the scheme when unset), path and status code; no cluster, no warning', () => {
+test('RequestRedirect: scheme, host, port (from the scheme, else the Service port, when unset), path and status code; no cluster, no warning', () => {
   const redirect = (requestRedirect: object, prefix = '/r'): object => ({
     matches: [{ path: { type: 'PathPrefix', value: prefix } }],
     filters: [{ type: 'RequestRedirect', requestRedirect }],
@@ -336,13 +336,14 @@ test('RequestRedirect: scheme, host, port (derived from the scheme when unset), 
     const d = r?.redirect;
     return [d?.scheme_redirect, d?.host_redirect, d?.port_redirect, d?.path_redirect, d?.prefix_rewrite, d?.regex_rewrite && [d.regex_rewrite.pattern?.regex, d.regex_rewrite.substitution], d?.response_code, d?.strip_query];
   };
-  // Gateway API's default status is 302 (FOUND); the request's host and port stay when unset.
-  assert.deepEqual(fields(at(0)), [undefined, '', 0, undefined, undefined, undefined, 'FOUND', false]);
+  // Gateway API's default status is 302 (FOUND); no scheme and no port: the listener's port, for
+  // GAMMA the Service port (9080); the request's host stays.
+  assert.deepEqual(fields(at(0)), [undefined, '', 9080, undefined, undefined, undefined, 'FOUND', false]);
   // A scheme without a port redirects to that scheme's well-known port.
   assert.deepEqual(fields(at(1)), ['https', 'secure.example.com', 443, undefined, undefined, undefined, 'MOVED_PERMANENTLY', false]);
   assert.deepEqual(fields(at(2)), ['http', '', 8080, '/moved', undefined, undefined, 'PERMANENT_REDIRECT', false]);
   assert.deepEqual(fields(at(3)), [undefined, '', 9443, undefined, '/v2', undefined, 'SEE_OTHER', false]);
-  assert.deepEqual(fields(at(4)), [undefined, '', 0, undefined, undefined, ['^/strip(/|$)(.*)', '/\\2'], 'TEMPORARY_REDIRECT', false]);
+  assert.deepEqual(fields(at(4)), [undefined, '', 9080, undefined, undefined, ['^/strip(/|$)(.*)', '/\\2'], 'TEMPORARY_REDIRECT', false]);
   assert.equal(at(3)?.redirect?.path_rewrite_specifier, 'prefix_rewrite');
   assert.equal(at(1)?.redirect?.scheme_rewrite_specifier, 'scheme_redirect');
   assert.deepEqual(result.clusters, [OWN]);

@@ -149,7 +149,7 @@ function envoyRoute(entry: Entry, input: RouteConfigurationInput, clusters: Set<
   const redirect = filters.find((f) => f.type === 'RequestRedirect');
   if (redirect) {
     // Gateway API: a redirect answers the request itself; backendRefs are not used.
-    out.redirect = redirectAction(redirect.requestRedirect, entry.match);
+    out.redirect = redirectAction(redirect.requestRedirect, entry.match, input.port.port);
     return out;
   }
   const backends = resolveBackends(rule.backendRefs ?? [], entry, input, warn);
@@ -198,13 +198,17 @@ const REDIRECT_CODES: Record<number, 'MOVED_PERMANENTLY' | 'FOUND' | 'SEE_OTHER'
 /** The well-known port of a scheme: Gateway API derives the redirect port from a scheme set without a port. */
 const SCHEME_PORTS: Record<'http' | 'https', number> = { http: 80, https: 443 };
 
-function redirectAction(r: Extract<HTTPRouteFilter, { type: 'RequestRedirect' }>['requestRedirect'], match: HTTPRouteMatch): Init<envoy.RedirectAction> {
+/**
+ * Gateway API's redirect port: `port`; else the scheme's well-known port when a scheme is set;
+ * else the listener's port, for GAMMA the Service port this RouteConfiguration serves. Written
+ * out in every case, as istiod does for the last one: Envoy has no "the request's port" (it keeps
+ * whatever port the Host header carried, and drops it with host_redirect).
+ */
+function redirectAction(r: Extract<HTTPRouteFilter, { type: 'RequestRedirect' }>['requestRedirect'], match: HTTPRouteMatch, servicePort: number): Init<envoy.RedirectAction> {
   const out: Init<envoy.RedirectAction> = { response_code: REDIRECT_CODES[r.statusCode] ?? 'FOUND' };
   if (r.scheme !== undefined) out.scheme_redirect = r.scheme;
   if (r.hostname !== undefined) out.host_redirect = r.hostname;
-  // No port and no scheme: the request's own port stays (Envoy's rule when port_redirect is 0).
-  const port = r.port ?? (r.scheme !== undefined ? SCHEME_PORTS[r.scheme] : undefined);
-  if (port !== undefined) out.port_redirect = port;
+  out.port_redirect = r.port ?? (r.scheme !== undefined ? SCHEME_PORTS[r.scheme] : servicePort);
   if (r.path) {
     const path = pathRewrite(r.path, match);
     if ('full' in path) out.path_redirect = path.full;
