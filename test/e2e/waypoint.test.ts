@@ -156,6 +156,8 @@ spec:
     - matches: [{ path: { type: PathPrefix, value: /api/v1/products/slow } }]
       timeouts: { request: 300ms }
       backendRefs: [{ name: products, port: 8080 }]
+    - matches: [{ path: { type: PathPrefix, value: /api/v1/products/legacy } }]
+      filters: [{ type: RequestRedirect, requestRedirect: { hostname: shop.example.com, statusCode: 301 } }]
 `;
 
 interface Status {
@@ -287,6 +289,10 @@ spec:
     );
     const after = await probeFromPod(pod('client'), Array.from({ length: 20 }, () => http('/', 'GET', {}, `flaky.${NS}:8080`)));
     assert.deepEqual(new Set(after.map((r) => r.server)), new Set([`${NS}/${pod('flaky-good').name}`]), 'only the healthy endpoint serves while the other is ejected');
+  });
+
+  test('a RequestRedirect route is answered by the waypoint with its status', async () => {
+    assert.equal((await run('client', http('/api/v1/products/legacy/7'))).status, 301);
   });
 
   test('a route timeout answers 504', async () => {
