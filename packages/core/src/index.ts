@@ -6,3 +6,4 @@ export { deadline, waitFor, type WaitOptions } from './wait.ts';
 export { COMPILE_CACHE_DIR, shareCompileCache } from './runtime.ts';
 export { issueNodeCredentials, hashToken, type IssuedNodeCredentials } from './node-credentials.ts';
 export { watchFileContent, type FileContentWatch, type FileContentWatchOptions } from './file-watch.ts';
+export { serveHttp, closeServer, type EndpointReply, type EndpointRoute } from './http-endpoint.ts';

@@ -14,6 +14,6 @@ export {
   type CertificateStatus,
   type Timers,
 } from './certificate-manager.ts';
-export { MeshTrust } from './mesh-trust.ts';
+export { MeshTrust, parseTrustBundle } from './mesh-trust.ts';
 export { backoffDelay, type BackoffOptions } from './backoff.ts';
 export { CaError, IDENTITY_CODES, type IdentityErrorCode } from './errors.ts';

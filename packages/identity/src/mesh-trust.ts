@@ -3,8 +3,9 @@
 // rotation, docs/adr/0004). One credential object per (certificate, bundle), so the HBONE pool and
 // servers reuse one TLS context until either changes.
 import { X509Certificate } from 'node:crypto';
+import { errorMessage, type Logger } from '@ambit/core';
 import type { HboneCredentials } from '@ambit/hbone';
-import type { TrustBundle } from '@ambit/spiffe';
+import { TrustBundle } from '@ambit/spiffe';
 import type { WorkloadCertificate } from './workload-certificate.ts';
 
 export class MeshTrust {
@@ -40,5 +41,15 @@ export class MeshTrust {
       this.#cache.set(cert, credentials);
     }
     return credentials;
+  }
+}
+
+/** The roots of ROOT_CA; undefined (logged) when it is not a PEM bundle of CA certificates. */
+export function parseTrustBundle(text: string, logger: Logger): TrustBundle | undefined {
+  try {
+    return TrustBundle.fromPem(text);
+  } catch (error) {
+    logger.warn({ err: errorMessage(error) }, 'ROOT_CA is not a trust bundle; keeping the previous roots');
+    return undefined;
   }
 }

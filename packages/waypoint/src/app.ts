@@ -6,13 +6,12 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { errorMessage, silentLogger, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
+import { closeServer, errorMessage, serveHttp, silentLogger, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { createHboneServer, HbonePool, type HboneServer } from '@ambit/hbone';
-import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials } from '@ambit/identity';
-import { istioIdentity, TrustBundle } from '@ambit/spiffe';
+import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials, parseTrustBundle } from '@ambit/identity';
+import { istioIdentity } from '@ambit/spiffe';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import type { ExecuteRequest } from './contracts.ts';
-import { closeServer, serveHttp } from './admin/http-endpoint.ts';
 import type { PathNormalizer, ProxyContext } from './server/context.ts';
 import { extAuthzTransport } from './server/ext-authz.ts';
 import { Terminator } from './server/terminate.ts';
@@ -63,7 +62,7 @@ export class Waypoint {
     collectDefaultMetrics({ register: this.registry });
     const roots = readFileSync(settings.rootCa, 'utf8');
     this.#initialRoots = roots;
-    this.#trust = new MeshTrust(parseBundle(roots, logger));
+    this.#trust = new MeshTrust(parseTrustBundle(roots, logger));
     const channel = caChannelCredentials(roots, { trustDomain: settings.trustDomain });
     this.#caClient = this.#newCaClient(channel);
     this.#certificates = new CertificateManager({ client: { request: (identity, ttl) => this.#caClient.request(identity, ttl) }, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
@@ -203,7 +202,7 @@ export class Waypoint {
 
   /** ROOT_CA changed (root rotation, ADR 0004): new roots for new connections, certificate renewed now. */
   #applyTrustBundle(text: string): void {
-    const bundle = parseBundle(text, this.#logger);
+    const bundle = parseTrustBundle(text, this.#logger);
     if (bundle === undefined) return;
     this.#trust.setBundle(bundle);
     this.#refreshServerCredentials();
@@ -255,14 +254,5 @@ export class Waypoint {
     this.#certificates.close();
     this.#caClient.close();
     for (const old of this.#retiredCaClients) old.close();
-  }
-}
-
-function parseBundle(text: string, logger: Logger): TrustBundle | undefined {
-  try {
-    return TrustBundle.fromPem(text);
-  } catch (error) {
-    logger.warn({ err: errorMessage(error) }, 'ROOT_CA is not a trust bundle; keeping the previous roots');
-    return undefined;
   }
 }

@@ -3,19 +3,19 @@
 // from the CNI agent's hand-off and runs their proxies, and serves admin (15000, loopback),
 // metrics (15020) and readiness (15021).
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { errorMessage, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
+import { errorMessage, serveHttp, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { decodeMessage, TYPE_URL } from '@ambit/xds-types';
 import { decodeCalicoPolicy, decodeCalicoTier, decodeNetworkPolicy, decodePolicyWorkload } from '@ambit/nft';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import { PolicyStore, applicablePolicies, evaluate, policyFromResource, type Policy } from '@ambit/authz';
 import { HbonePool } from '@ambit/hbone';
-import { istioIdentity, TrustBundle } from '@ambit/spiffe';
+import { istioIdentity } from '@ambit/spiffe';
 import { addressFromProto, type AddressEntry } from './state/convert.ts';
 import { ProxyState } from './state/store.ts';
-import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials } from '@ambit/identity';
+import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials, parseTrustBundle } from '@ambit/identity';
 import { HandoffClient, type HandoffPod } from './handoff/index.ts';
 import { TcpMetrics } from './proxy/metrics.ts';
 import { LiveConnections } from './proxy/live-connections.ts';
@@ -56,7 +56,7 @@ export class Ztunnel {
     collectDefaultMetrics({ register: this.registry });
     const roots = readFileSync(settings.rootCa, 'utf8');
     this.initialRoots = roots;
-    this.trust = new MeshTrust(parseBundle(roots, logger));
+    this.trust = new MeshTrust(parseTrustBundle(roots, logger));
     const channel = caChannelCredentials(roots, { trustDomain: settings.trustDomain });
     this.caClient = this.newCaClient(channel);
     // Requests go to whichever CA client is current (it is replaced when the trust bundle changes).
@@ -149,7 +149,7 @@ export class Ztunnel {
    * and the open xDS stream stay as they are.
    */
   private applyTrustBundle(text: string): void {
-    const bundle = parseBundle(text, this.logger);
+    const bundle = parseTrustBundle(text, this.logger);
     if (bundle === undefined) return;
     const before = this.trust.fingerprints();
     this.trust.setBundle(bundle);
@@ -216,11 +216,11 @@ export class Ztunnel {
     this.handoff.start();
     const s = this.settings;
     this.trustWatch = watchFileContent(s.rootCa, { initial: this.initialRoots, logger: this.logger.child({ scope: 'trust-bundle' }), onChange: (text) => this.applyTrustBundle(text) });
-    this.servers.push(await this.serve(s.listenHost, s.metricsPort, async (path) => (path === '/metrics' || path === '/stats/prometheus' ? { status: 200, type: this.registry.contentType, body: await this.registry.metrics() } : undefined)));
-    this.servers.push(await this.serve(s.listenHost, s.readinessPort, async (path) => (path === '/healthz/ready' ? (this.ready() ? { status: 200, type: 'text/plain', body: 'ready\n' } : { status: 503, type: 'text/plain', body: 'not ready\n' }) : undefined)));
+    this.servers.push(await serveHttp(s.listenHost, s.metricsPort, async (_method, path) => (path === '/metrics' || path === '/stats/prometheus' ? { status: 200, type: this.registry.contentType, body: await this.registry.metrics() } : undefined)));
+    this.servers.push(await serveHttp(s.listenHost, s.readinessPort, async (_method, path) => (path === '/healthz/ready' ? (this.ready() ? { status: 200, type: 'text/plain', body: 'ready\n' } : { status: 503, type: 'text/plain', body: 'not ready\n' }) : undefined)));
     // Admin is loopback only, as in Istio.
     this.servers.push(
-      await this.serve('127.0.0.1', s.adminPort, async (path) => {
+      await serveHttp('127.0.0.1', s.adminPort, async (_method, path) => {
         if (path === '/config_dump') return { status: 200, type: 'application/json', body: JSON.stringify(this.configDump(), null, 2) };
         if (path === '/quitquitquit') {
           setImmediate(() => void this.stop().then(() => process.exit(0)));
@@ -229,26 +229,6 @@ export class Ztunnel {
         return undefined;
       }),
     );
-  }
-
-  private serve(host: string, port: number, route: (path: string) => Promise<{ status: number; type: string; body: string } | undefined>): Promise<Server> {
-    const server = createServer((req, res) => {
-      route((req.url ?? '/').split('?')[0] ?? '/').then(
-        (reply) => {
-          const r = reply ?? { status: 404, type: 'text/plain', body: 'not found\n' };
-          res.writeHead(r.status, { 'content-type': r.type });
-          res.end(r.body);
-        },
-        (error: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`${errorMessage(error)}\n`);
-        },
-      );
-    });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve(server));
-    });
   }
 
   /** What `ambit ztunnel-config` shows: workloads, services, policies, certificates, pods. */
@@ -278,15 +258,5 @@ export class Ztunnel {
     this.caClient.close();
     for (const old of this.retiredCaClients) old.close();
     this.retiredCaClients.clear();
-  }
-}
-
-/** The roots of ROOT_CA; undefined (logged) when it is not a PEM bundle of CA certificates. */
-function parseBundle(text: string, logger: Logger): TrustBundle | undefined {
-  try {
-    return TrustBundle.fromPem(text);
-  } catch (error) {
-    logger.warn({ err: errorMessage(error) }, 'ROOT_CA is not a trust bundle; keeping the previous roots');
-    return undefined;
   }
 }

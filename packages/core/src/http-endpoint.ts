@@ -1,17 +1,18 @@
-// The waypoint's small HTTP endpoints (admin, metrics, readiness): one server per port, a route
-// function per server, every failure answered as 500 rather than thrown out of the handler.
+// The proxies' small HTTP endpoints (admin, metrics, readiness of the ztunnel and the waypoint):
+// one server per port, a route function per server, every failure answered as 500 rather than
+// thrown out of the handler.
 import { createServer, type Server } from 'node:http';
-import { errorMessage } from '@ambit/core';
+import { errorMessage } from './errors.ts';
 
-export interface Reply {
+export interface EndpointReply {
   status: number;
   type: string;
   body: string;
 }
 
-export type Route = (method: string, path: string) => Promise<Reply | undefined>;
+export type EndpointRoute = (method: string, path: string) => Promise<EndpointReply | undefined>;
 
-export function serveHttp(host: string, port: number, route: Route): Promise<Server> {
+export function serveHttp(host: string, port: number, route: EndpointRoute): Promise<Server> {
   const server = createServer((req, res) => {
     route(req.method ?? 'GET', (req.url ?? '/').split('?')[0] ?? '/').then(
       (reply) => {
