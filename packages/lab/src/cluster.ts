@@ -3,7 +3,6 @@
 // `reconcile` makes the running lab match, the way Kubernetes controllers, kubelet and kube-proxy
 // together would.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { chmodSync } from 'node:fs';
 import {
@@ -33,6 +32,7 @@ import { buildConflist, CNI_BIN_DIRS } from './cni-config.ts';
 import { ConfigWriter } from './config-writer.ts';
 import { CONTROL_PLANE_IP } from './addresses.ts';
 import { rootCertPath } from './node-components.ts';
+import { componentMains } from './bundle.ts';
 import {
   WAYPOINT_PORTS,
   isWaypointGateway,
@@ -51,8 +51,6 @@ export const DNS_POD = { namespace: 'kube-system', name: 'dns' };
 export const SYSTEM_NAMESPACES = ['default', 'kube-system'];
 const POD_READY_TIMEOUT_MS = 120_000;
 const CREATE_CONCURRENCY = 8;
-/** The waypoint app is started as a process, never imported. */
-const WAYPOINT_MAIN = fileURLToPath(new URL('../../waypoint/src/main.ts', import.meta.url));
 
 export interface ScheduledPod {
   namespace: string;
@@ -219,7 +217,8 @@ export class LabCluster {
   /** istiod's gateway deployment controller: a ServiceAccount, Service and Deployment per waypoint Gateway. */
   private syncDerived(): void {
     const settings: WaypointSettings = {
-      main: WAYPOINT_MAIN,
+      // The waypoint app is started as a process from its bundle (bundle.ts), never imported.
+      main: componentMains(this.names).waypoint,
       nodeExecutable: process.execPath,
       xdsAddress: `${CONTROL_PLANE_IP}:15012`,
       rootCa: rootCertPath(this.names),

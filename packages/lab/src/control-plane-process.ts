@@ -1,24 +1,23 @@
 // The control plane as the lab runs it: its own network namespace on the underlay
 // (CONTROL_PLANE_IP), the lab's config directory as its config source, node credentials issued by
 // the lab, its CA kept in the lab's state directory, restarted with backoff if it exits.
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { waitFor, type Logger } from '@ambit/core';
 import { ManagedProcess } from './managed-process.ts';
 import { componentGet, componentRequest } from './component-http.ts';
 import { CONTROL_PLANE_IP } from './addresses.ts';
+import { componentMains } from './bundle.ts';
 import type { LabNames } from './names.ts';
 
-/** The app is started as a process, never imported (apps meet only on the wire). */
-const CONTROL_PLANE_MAIN = fileURLToPath(new URL('../../control-plane/src/main.ts', import.meta.url));
 export const MONITORING_PORT = 15014;
 
+/** The app is started as a process from its bundle (bundle.ts), never imported (apps meet only on the wire). */
 export function controlPlaneProcess(names: LabNames, logger: Logger): ManagedProcess {
   return new ManagedProcess({
     name: 'control-plane',
     command: 'ip',
-    args: ['netns', 'exec', names.controlPlaneNetns, process.execPath, CONTROL_PLANE_MAIN],
+    args: ['netns', 'exec', names.controlPlaneNetns, process.execPath, componentMains(names)['control-plane']],
     env: {
       ...process.env,
       CONFIG_DIR: names.configDir,

@@ -11,6 +11,7 @@ import { parseResources, type SourceFile } from '@ambit/api';
 import { AmbitError, formatProblem, hasErrors, waitFor } from '@ambit/core';
 import { labNames, type LabNames } from './names.ts';
 import { callSupervisor } from './rpc.ts';
+import { bundleComponents } from './bundle.ts';
 import { destroyLab, stopProcess, supervisorPid, processAlive, type CleanupReport } from './cleanup.ts';
 import type { LabStatus, PodStatusEntry } from './status.ts';
 
@@ -87,6 +88,11 @@ export async function labUp(options: UpOptions): Promise<LabStatus> {
   // Leftovers of a crashed lab of the same name go first.
   await destroyLab(names);
   await mkdir(names.logDir, { recursive: true, mode: 0o755 });
+  // Before anything is started: a source that does not build fails `lab up` here, with its error.
+  await bundleComponents(names).catch(async (error: unknown) => {
+    await destroyLab(names).catch(() => undefined);
+    throw error;
+  });
   const log = openSync(join(names.logDir, 'supervisor.out'), 'a');
   const child = spawn(process.execPath, [SUPERVISOR_MAIN, '--name', names.lab, '--nodes', String(options.nodes)], {
     detached: true,

@@ -2,19 +2,16 @@
 // (in-pod capture, hand-off to the ztunnel, port 15025) and the ztunnel (the L4 proxy: metrics
 // 15020, readiness 15021, admin 15000 on loopback). Both follow the control plane over 15012 with
 // the node's own credential; the CNI plugin reaches the agent on a Unix socket per node.
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Logger } from '@ambit/core';
 import { ManagedProcess } from './managed-process.ts';
 import { componentGet } from './component-http.ts';
+import { componentMains } from './bundle.ts';
 import { CONTROL_PLANE_IP } from './addresses.ts';
 import type { LabNames } from './names.ts';
 import type { LabNode } from './topology.ts';
 
-/** Apps are started as processes, never imported. */
-const CNI_AGENT_MAIN = fileURLToPath(new URL('../../cni-agent/src/main.ts', import.meta.url));
-const ZTUNNEL_MAIN = fileURLToPath(new URL('../../ztunnel/src/main.ts', import.meta.url));
 
 export const CNI_AGENT_PORT = 15025;
 export const ZTUNNEL_READINESS_PORT = 15021;
@@ -55,11 +52,13 @@ export interface NodeComponents {
 export function nodeComponents(names: LabNames, node: LabNode, logger: Logger): NodeComponents {
   const paths = nodePaths(names, node.name);
   mkdirSync(paths.dir, { recursive: true });
+  // Apps are started as processes, never imported: each from its bundle (bundle.ts).
+  const mains = componentMains(names);
   const inNode = (main: string): string[] => ['netns', 'exec', node.netns, process.execPath, main];
   const agent = new ManagedProcess({
     name: `cni-agent/${node.name}`,
     command: 'ip',
-    args: inNode(CNI_AGENT_MAIN),
+    args: inNode(mains['cni-agent']),
     env: { ...common(names, node), PLUGIN_SOCKET: paths.pluginSocket, HANDOFF_SOCKET: paths.handoffSocket, STATE_FILE: join(paths.dir, 'agent-pods.json'), MONITORING_PORT: String(CNI_AGENT_PORT) },
     logFile: join(names.logDir, `cni-agent.${node.name}.log`),
     logger,
@@ -67,7 +66,7 @@ export function nodeComponents(names: LabNames, node: LabNode, logger: Logger): 
   const ztunnel = new ManagedProcess({
     name: `ztunnel/${node.name}`,
     command: 'ip',
-    args: inNode(ZTUNNEL_MAIN),
+    args: inNode(mains.ztunnel),
     env: { ...common(names, node), HANDOFF_SOCKET: paths.handoffSocket },
     logFile: join(names.logDir, `ztunnel.${node.name}.log`),
     logger,
