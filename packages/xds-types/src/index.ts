@@ -15,7 +15,7 @@ export {
 } from './services.ts';
 export { CONVERSION, PROTO_LOADER_OPTIONS } from './options.ts';
 export { protoRoot } from './root.ts';
-export { INCLUDE_DIRS, PROTO_FILES, PROJECT_PROTO_DIR } from './paths.ts';
+export { INCLUDE_DIRS, PROTO_FILES, BASE_PROTO_FILES, ENVOY_PROXY_PROTO_FILES, PROJECT_PROTO_DIR } from './paths.ts';
 export type { Init } from './input.ts';
 export { encodeFrame, decodeFrames, FrameDecoder, HANDOFF_MAX_FRAME } from './frame.ts';
 export {

@@ -1,6 +1,6 @@
-// The one conversion convention of @ambit/xds-types, shared by the protobufjs Root (encodeMessage,
-// decodeMessage, packAny, unpackAny) and by @grpc/proto-loader (the gRPC service definitions), so
-// that an object decoded by one encodes with the other:
+// The one conversion convention of @ambit/xds-types: encodeMessage, decodeMessage, packAny,
+// unpackAny and the gRPC service definitions (services.ts, which use the first two) all follow it;
+// PROTO_LOADER_OPTIONS is the same for anyone loading the protos with @grpc/proto-loader:
 //   keepCase  field names exactly as in the .proto files (snake_case: type_url, service_account)
 //   longs     64-bit integers as decimal strings ('86400')
 //   enums     enum values as their names ('HBONE'); a number the schema does not know stays a number

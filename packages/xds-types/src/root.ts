@@ -1,12 +1,14 @@
 // The protobufjs Root holding every message Ambit speaks: Envoy xDS, Istio WDS/authorization/CA and
-// Ambit's own hand-off and policy protos. Built once, on first use, from the .proto files at run time.
+// Ambit's own hand-off and policy protos. Built on first use from the .proto files at run time: the
+// base files first, Envoy's proxy configuration files only once a type from them is looked up.
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { AmbitError } from '@ambit/core';
-import { INCLUDE_DIRS, PROTO_FILES } from './paths.ts';
+import { BASE_PROTO_FILES, ENVOY_PROXY_PROTO_FILES, INCLUDE_DIRS } from './paths.ts';
 
-let cached: protobuf.Root | undefined;
+let loaded: protobuf.Root | undefined;
+let complete = false;
 
 /** Finds an import in the include directories (protobufjs otherwise resolves relative to the importer). */
 function resolveImport(origin: string, target: string): string {
@@ -20,33 +22,64 @@ function resolveImport(origin: string, target: string): string {
   return target;
 }
 
-/** Loads (once) and returns the Root with every type resolved. */
-export function protoRoot(): protobuf.Root {
-  if (cached) return cached;
-  const root = new protobuf.Root();
-  root.resolvePath = resolveImport;
+/** Parses `files` (and their imports, each file once) into `root` and resolves every type. */
+function loadInto(root: protobuf.Root, files: readonly string[]): void {
   try {
-    root.loadSync([...PROTO_FILES], { keepCase: true });
+    root.loadSync([...files], { keepCase: true });
     root.resolveAll();
   } catch (cause) {
     if (cause instanceof AmbitError) throw cause;
     throw new AmbitError('AMBIT_XDS_PROTO_LOAD', `cannot load the .proto files: ${(cause as Error).message}`, { cause });
   }
-  cached = root;
+}
+
+/** The Root with at least the base files loaded. */
+function baseRoot(): protobuf.Root {
+  if (loaded) return loaded;
+  const root = new protobuf.Root();
+  root.resolvePath = resolveImport;
+  loadInto(root, BASE_PROTO_FILES);
+  loaded = root;
   return root;
+}
+
+/** Loads (once) and returns the Root with every type of every file resolved. */
+export function protoRoot(): protobuf.Root {
+  const root = baseRoot();
+  if (!complete) {
+    // Into the same Root: types already handed out stay valid and the file list stays one.
+    loadInto(root, ENVOY_PROXY_PROTO_FILES);
+    complete = true;
+  }
+  return root;
+}
+
+/**
+ * Looks a fully-qualified name up among the loaded types, loading the remaining files first when
+ * the base files do not define it: every type is found in every process, whichever files it needed.
+ */
+export function lookupProto(name: string): protobuf.ReflectionObject | null {
+  const found = lookupExact(baseRoot(), name);
+  if (found || complete) return found;
+  return lookupExact(protoRoot(), name);
+}
+
+function lookupExact(root: protobuf.Root, name: string): protobuf.ReflectionObject | null {
+  let found: protobuf.ReflectionObject | null;
+  try {
+    found = root.lookup(name);
+  } catch {
+    return null;
+  }
+  // protobufjs also finds relative names in nested namespaces; insist on the exact full name.
+  return found?.fullName === `.${name}` ? found : null;
 }
 
 /** The message type of a fully-qualified name ('istio.workload.Address', leading dot optional). */
 export function messageType(typeName: string): protobuf.Type {
   const name = typeName.startsWith('.') ? typeName.slice(1) : typeName;
-  let found: protobuf.ReflectionObject | null;
-  try {
-    found = protoRoot().lookup(name);
-  } catch {
-    found = null;
-  }
-  // protobufjs also finds relative names in nested namespaces; insist on the exact full name.
-  if (!(found instanceof protobuf.Type) || found.fullName !== `.${name}`) {
+  const found = lookupProto(name);
+  if (!(found instanceof protobuf.Type)) {
     throw new AmbitError('AMBIT_XDS_UNKNOWN_TYPE', `no protobuf message type named ${name}`, {
       hint: 'use a fully-qualified name such as istio.workload.Address',
       details: { typeName: name },

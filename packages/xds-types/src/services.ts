@@ -1,56 +1,48 @@
-// gRPC service definitions for @grpc/grpc-js, built by @grpc/proto-loader from the same parsed
-// .proto files as the protobufjs Root and with the same conversion options (options.ts), so a
-// request decoded by grpc-js has the shape decodeMessage returns and packAny/unpackAny apply.
+// gRPC service definitions for @grpc/grpc-js, built from the protobufjs Root's service reflection
+// with encodeMessage/decodeMessage as the (de)serializers, so a request decoded by grpc-js has the
+// shape decodeMessage returns (options.ts) and packAny/unpackAny apply. (@grpc/proto-loader built
+// them before, from a second Root made from the whole first one's JSON: about 10 MB of heap.)
 import * as grpc from '@grpc/grpc-js';
-import { fromJSON, type PackageDefinition } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { AmbitError } from '@ambit/core';
-import { encodeMessage } from './codec.ts';
-import { PROTO_LOADER_OPTIONS } from './options.ts';
-import { protoRoot } from './root.ts';
+import { decodeMessage, encodeMessage } from './codec.ts';
+import { lookupProto } from './root.ts';
 
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 export const CA_SERVICE = 'istio.v1.auth.IstioCertificateService';
 
-let packageDefinition: PackageDefinition | undefined;
-
-function definitions(): PackageDefinition {
-  packageDefinition ??= fromJSON(protoRoot().toJSON(), PROTO_LOADER_OPTIONS);
-  return packageDefinition;
-}
+const built = new Map<string, grpc.ServiceDefinition>();
 
 function serviceDefinition(name: string): grpc.ServiceDefinition {
-  const found = definitions()[name];
-  if (!found || !isServiceDefinition(found)) {
+  const cached = built.get(name);
+  if (cached) return cached;
+  const service = lookupProto(name);
+  if (!(service instanceof protobuf.Service)) {
     throw new AmbitError('AMBIT_XDS_UNKNOWN_TYPE', `no gRPC service named ${name} in the loaded protos`, { details: { service: name } });
   }
-  return withCheckedSerializers(name, found as grpc.ServiceDefinition);
-}
-
-/**
- * proto-loader's serializers call protobufjs fromObject, which drops misspelt fields silently.
- * Serializing through encodeMessage instead checks every message sent (a bad one fails the call
- * with AMBIT_XDS_ENCODE in the sender) and leaves zero defaults out, exactly as encodeMessage does.
- */
-function withCheckedSerializers(name: string, definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
-  const service = protoRoot().lookupService(name);
   const out: Record<string, grpc.MethodDefinition<object, object>> = {};
-  for (const [methodName, method] of Object.entries(definition)) {
-    const reflected = service.methods[methodName];
-    const requestType = reflected?.resolvedRequestType?.fullName.slice(1);
-    const responseType = reflected?.resolvedResponseType?.fullName.slice(1);
-    if (!requestType || !responseType) throw new AmbitError('AMBIT_XDS_UNKNOWN_TYPE', `no method ${name}/${methodName} in the protobufjs Root`);
-    out[methodName] = {
-      ...(method as grpc.MethodDefinition<object, object>),
+  for (const method of service.methodsArray) {
+    method.resolve();
+    const requestType = method.resolvedRequestType?.fullName.slice(1);
+    const responseType = method.resolvedResponseType?.fullName.slice(1);
+    if (!requestType || !responseType) throw new AmbitError('AMBIT_XDS_UNKNOWN_TYPE', `no method ${name}/${method.name} in the protobufjs Root`);
+    out[method.name] = {
+      path: `/${name}/${method.name}`,
+      requestStream: method.requestStream === true,
+      responseStream: method.responseStream === true,
+      // grpc-js also offers client methods under this name (streamAggregatedResources), as proto-loader named them.
+      originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
+      // encodeMessage checks every message sent (protobufjs fromObject drops misspelt fields
+      // silently): a bad one fails the call with AMBIT_XDS_ENCODE in the sender. Zero defaults are
+      // left out exactly as encodeMessage does.
       requestSerialize: (value: object) => Buffer.from(encodeMessage(requestType, value)),
+      requestDeserialize: (bytes: Buffer) => decodeMessage<object>(requestType, bytes),
       responseSerialize: (value: object) => Buffer.from(encodeMessage(responseType, value)),
+      responseDeserialize: (bytes: Buffer) => decodeMessage<object>(responseType, bytes),
     };
   }
+  built.set(name, out);
   return out;
-}
-
-function isServiceDefinition(value: object): boolean {
-  // proto-loader marks messages and enums with a `format`; services are maps of method definitions.
-  return !('format' in value);
 }
 
 /**

@@ -40,7 +40,7 @@ export interface Struct {
 /**
  * google.protobuf.Value: one JSON value; `kind` names the member that is set. The one exception to
  * snake_case: protobufjs bundles struct.proto with camelCase member names (stringValue, ...), and
- * both this package's Root and @grpc/proto-loader use that bundled definition. The wire format is
+ * this package's Root uses that bundled definition. The wire format is
  * unaffected.
  */
 export interface Value {
