@@ -7,3 +7,5 @@ export { COMPILE_CACHE_DIR, shareCompileCache } from './runtime.ts';
 export { issueNodeCredentials, hashToken, type IssuedNodeCredentials } from './node-credentials.ts';
 export { watchFileContent, type FileContentWatch, type FileContentWatchOptions } from './file-watch.ts';
 export { serveHttp, closeServer, type EndpointReply, type EndpointRoute } from './http-endpoint.ts';
+export { LineWriter, JsonLineLogger, accessLogOn, MAX_PENDING_BYTES, type WriteSync } from './access-log.ts';
+export { CounterFamily, HistogramFamily, HistogramSeries, type CounterSeries } from './metric-series.ts';

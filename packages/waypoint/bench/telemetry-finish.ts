@@ -19,12 +19,16 @@ const devNull = openSync('/dev/null', 'w');
 async function accessLogOf(root: string): Promise<Logger> {
   if (!withAccessLog) return silentLogger;
   const bindings = { component: 'waypoint', gateway: 'l7/waypoint', pod: 'waypoint-0', scope: 'access' };
-  try {
-    const own = (await import(pathToFileURL(`${root}/src/telemetry/access-log.ts`).href)) as { accessLogOn(fd: number, format: string, b: object): { logger: Logger } };
-    return own.accessLogOn(devNull, 'json', bindings).logger;
-  } catch {
-    return createLogger({ component: 'waypoint', format: 'json', destination: '/dev/null' }).child({ gateway: bindings.gateway, pod: bindings.pod, scope: 'access' });
+  // The writer lives in @ambit/core now; older checkouts kept it in the waypoint, the oldest had none.
+  for (const file of [`${root}/../core/src/access-log.ts`, `${root}/src/telemetry/access-log.ts`]) {
+    try {
+      const own = (await import(pathToFileURL(file).href)) as { accessLogOn(fd: number, format: string, b: object): { logger: Logger } };
+      return own.accessLogOn(devNull, 'json', bindings).logger;
+    } catch {
+      // not in this checkout
+    }
   }
+  return createLogger({ component: 'waypoint', format: 'json', destination: '/dev/null' }).child({ gateway: bindings.gateway, pod: bindings.pod, scope: 'access' });
 }
 const N = 200_000;
 const codes = [200, 200, 200, 200, 404, 503];

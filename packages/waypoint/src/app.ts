@@ -16,7 +16,7 @@ import type { PathNormalizer, ProxyContext } from './server/context.ts';
 import { extAuthzTransport } from './server/ext-authz.ts';
 import { Terminator } from './server/terminate.ts';
 import type { WaypointSettings } from './settings.ts';
-import { accessLogOn, type LineWriter } from './telemetry/access-log.ts';
+import { accessLogOn, type LineWriter } from '@ambit/core';
 import { RequestTelemetry } from './telemetry/requests.ts';
 import { TcpTelemetry } from './telemetry/tcp.ts';
 import { Dialer } from './upstream/dialer.ts';

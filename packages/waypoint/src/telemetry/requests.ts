@@ -2,7 +2,7 @@
 // when the request ends, so the two never disagree (ztunnel's habit, STYLE.md).
 import type { Logger } from '@ambit/core';
 import type { Registry } from 'prom-client';
-import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from './series.ts';
+import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from '@ambit/core';
 import { serviceLabels, spiffeNamespace } from './labels.ts';
 
 /** Istio's duration buckets (ms), 0.5 ms .. 1 h. */

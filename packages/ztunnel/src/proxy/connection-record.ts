@@ -67,7 +67,7 @@ export class ConnectionRecord {
     this.ends = ends;
     this.metrics = metrics;
     this.logger = logger;
-    this.metrics.opened.inc(trafficLabels(ends, '-'));
+    this.metrics.series(trafficLabels(ends, '-')).inc('opened');
     this.metrics.open.inc({ reporter: ends.reporter });
   }
 
@@ -76,11 +76,11 @@ export class ConnectionRecord {
     if (this.closed) return;
     this.closed = true;
     const flags = error?.flags ?? '-';
-    const labels = trafficLabels(this.ends, flags);
-    this.metrics.closed.inc(labels);
-    this.metrics.received.inc(labels, bytesFromSource);
-    this.metrics.sent.inc(labels, bytesToSource);
-    if (error) this.metrics.failed.inc(labels);
+    const series = this.metrics.series(trafficLabels(this.ends, flags));
+    series.inc('closed');
+    series.inc('received', bytesFromSource);
+    series.inc('sent', bytesToSource);
+    if (error) series.inc('failed');
     this.metrics.open.dec({ reporter: this.ends.reporter });
     const e = this.ends;
     const fields = {

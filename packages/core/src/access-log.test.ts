@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
-import { createLogger } from '@ambit/core';
+import { createLogger } from './index.ts';
 import { JsonLineLogger, LineWriter, MAX_PENDING_BYTES } from './access-log.ts';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');

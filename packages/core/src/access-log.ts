@@ -1,11 +1,12 @@
-// The access log's writer: a Logger (so RequestTelemetry and TcpTelemetry stay unchanged) that
-// writes the same JSON line the process logger would (`{"level","time",<bindings>,<fields>,"msg"}`)
-// for a fraction of the cost. Measured under load (bench/request-path.ts), the shared pino logger
+// The access log's writer (waypoint and ztunnel): a Logger, so the telemetry code keeps its Logger
+// seam, that writes the same JSON line the process logger would
+// (`{"level","time",<bindings>,<fields>,"msg"}`) for a fraction of the cost. Measured under load
+// (packages/waypoint/bench/request-path.ts), the shared pino logger
 // spent most of an access line on per-key serialisation, redaction of keys the access log never
 // has, and one synchronous write per line. Here a line is one JSON.stringify of its flat fields,
 // and the lines of one event-loop turn leave in one write.
 import { writeSync } from 'node:fs';
-import type { LogFields, Logger, LogFormat } from '@ambit/core';
+import type { LogFields, Logger, LogFormat } from './logger.ts';
 
 /** Pending bytes above which new lines are dropped (counted) rather than held: a stuck reader must not grow the heap. */
 export const MAX_PENDING_BYTES = 4 * 1024 * 1024;
