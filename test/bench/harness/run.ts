@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLab, stopLab, type BenchLab, type Namespace } from './lab.ts';
 import { IPERF_PORT, ORIGIN_PORT, PAIR, makeCertificates, writeInboundConfig, writeOriginConfig, writeOutboundConfig } from './peer.ts';
-import { Processes, pinProcess, usage, waitListening, watch } from './proc.ts';
+import { Processes, pinProcess, runIn, usage, waitListening, watch } from './proc.ts';
 import { connectionRate, iperf3, latencyAtRate, requestRate, type Latency, type Target } from './tools.ts';
 import { waitWaypointInPath, waypointRequests } from './waypoint.ts';
 
@@ -111,6 +111,24 @@ function paths(lab: BenchLab): Record<PathId, PathSetup> {
 
 const rotate = <T>(items: readonly T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length] as T);
 
+/**
+ * `net.ipv4.tcp_tw_reuse=1` in every client pod (the load generator's side only, all paths alike),
+ * as load generators are usually run. wrk closes each `Connection: close` exchange as soon as the
+ * response is parsed. Behind a proxy, the FIN comes a moment after the last bytes. wrk then closes
+ * first, and its port keeps a TIME_WAIT for 60 s. At 1,500 connections/s its 28,232 ephemeral ports
+ * are full within 20 s, and every connect() searches them: perf showed wrk's CPU in
+ * `__inet_hash_connect`/`__inet_check_established`, and the rate fell to about 400/s for every
+ * proxied path. The direct path never hits it (the origin sends its FIN with the data). With reuse,
+ * a TIME_WAIT port is taken again when TCP timestamps show it is safe.
+ */
+async function allowTimeWaitReuse(lab: BenchLab, log: (line: string) => void): Promise<void> {
+  for (const ns of ['direct', 'mesh', 'l7'] as const) {
+    const result = await runIn(lab.netns(ns, 'client'), 'sysctl', ['-w', 'net.ipv4.tcp_tw_reuse=1'], { timeoutMs: 5000 });
+    if (result.code !== 0) throw new Error(`sysctl net.ipv4.tcp_tw_reuse=1 in ${lab.netns(ns, 'client')} failed (exit ${result.code}): ${result.stderr.trim()}`);
+  }
+  log('client pods: net.ipv4.tcp_tw_reuse=1 (the load generator reuses its TIME_WAIT ports; all paths alike)');
+}
+
 export async function runBench(options: RunOptions): Promise<Results> {
   const { log } = options;
   const dir = await mkdtemp(join(tmpdir(), 'ambit-bench-mesh-'));
@@ -121,6 +139,7 @@ export async function runBench(options: RunOptions): Promise<Results> {
   try {
     log(`lab up ${options.labName} (2 nodes; pods direct/{client,server}, mesh/{client,server}, l7/{client,server} and the l7 waypoint)`);
     const lab = await startLab(options.labName, dir);
+    await allowTimeWaitReuse(lab, log);
     await makeCertificates(dir);
     const origin = await writeOriginConfig(dir);
     const started: Array<{ name: string; child: ChildProcess }> = [];
