@@ -13,7 +13,7 @@ function run(): Results {
   const figures = Object.fromEntries(FIGURES.map((f) => [f, per([1], [1], [1], [1])])) as Results['figures'];
   figures.bulk1 = per([10, 12, 11], [2, 1, 3], [], [4, 4, 4]);
   figures.rps64 = per([20_000, 18_000, 22_000], [10_000, 11_000, 9_000], [5_000, 4_000, 6_000], [8_000, 8_000, 8_000]);
-  const cost = (name: string, cpu: number[], rss: number[]) => ({ name, cpuPer1000: cpu, peakRssMb: rss });
+  const cost = (name: string, cpu: number[], rss: number[], conn: number[] = []) => ({ name, cpuPer1000: cpu, peakRssMb: rss, cpuPerConnUs: conn });
   return {
     options: { labName: 'x', seconds: 5, latencySeconds: 10, latencyRate: 1000, rounds: 3, smoke: false, pin: true },
     startedAt: new Date('2026-11-22T13:00:00Z'),
@@ -27,13 +27,13 @@ function run(): Results {
       haproxy: [lat(0.2, 0.4, 0.9), lat(0.2, 0.4, 0.9), lat(0.2, 0.4, 0.9)],
     },
     cost: {
-      ztunnel: [cost('ztunnel node-2 (client side)', [0.05, 0.05, 0.05], [150, 150, 150]), cost('ztunnel node-1 (server side)', [0.04, 0.04, 0.04], [140, 140, 140])],
+      ztunnel: [cost('ztunnel node-2 (client side)', [0.05, 0.05, 0.05], [150, 150, 150], [200, 220, 210]), cost('ztunnel node-1 (server side)', [0.04, 0.04, 0.04], [140, 140, 140], [180, 190, 170])],
       waypoint: [
         cost('ztunnel node-2 (client side)', [0.06, 0.06, 0.06], [160, 160, 160]),
         cost('ztunnel node-1 (server side)', [0.05, 0.05, 0.05], [150, 150, 150]),
         cost('waypoint node-1', [0.3, 0.2, 0.4], [110, 120, 100]),
       ],
-      haproxy: [cost('haproxy outbound (client pod)', [0.04, 0.04, 0.04], [19, 19, 19]), cost('haproxy inbound (server pod)', [0.03, 0.03, 0.03], [23, 23, 23])],
+      haproxy: [cost('haproxy outbound (client pod)', [0.04, 0.04, 0.04], [19, 19, 19], [400, 420, 410]), cost('haproxy inbound (server pod)', [0.03, 0.03, 0.03], [23, 23, 23], [360, 360, 360])],
     },
     idle: [
       { name: 'ztunnel node-1', rssMb: 155 },
@@ -75,12 +75,16 @@ test('the (c) column: absolute, ratio to (a), ratio to (b); n/a where not measur
     { row: 'CPU-s per 1,000 requests at 1,000 req/s (= vCPU per 1,000 req/s), the waypoint', want: ['CPU-s per 1,000 requests at 1,000 req/s (= vCPU per 1,000 req/s), the waypoint', '-', '-', '0.300 (0.200–0.400)', '-', '-', '-', '-', '-'] },
     // all proxies: (b) 0.09, (c) 0.06+0.05+{0.3,0.2,0.4} = {0.41,0.31,0.51}, (d) 0.07
     { row: 'CPU-s per 1,000 requests at 1,000 req/s (= vCPU per 1,000 req/s), all proxies', want: ['CPU-s per 1,000 requests at 1,000 req/s (= vCPU per 1,000 req/s), all proxies of the path together', '-', '0.090 (0.090–0.090)', '0.410 (0.310–0.510)', '0.070 (0.070–0.070)', '-', '1.29x', '-', '4.56x'] },
+    // CPU per new connection: client side medians 210 (b) and 410 (d); (c)'s ztunnels were not watched in that phase here (n/a)
+    { row: 'CPU per new connection (wrk phase), microseconds, ztunnel or haproxy on the client side', want: ['CPU per new connection (wrk phase), microseconds, ztunnel or haproxy on the client side', '-', '210 (200–220)', 'n/a', '410 (400–420)', '-', '0.51x', '-', 'n/a'] },
+    { row: 'CPU per new connection (wrk phase), microseconds, ztunnel or haproxy on the server side', want: ['CPU per new connection (wrk phase), microseconds, ztunnel or haproxy on the server side', '-', '180 (170–190)', 'n/a', '360 (360–360)', '-', '0.50x', '-', 'n/a'] },
     { row: 'peak RSS during the 1,000 req/s phase, MB, the waypoint', want: ['peak RSS during the 1,000 req/s phase, MB, the waypoint', '-', '-', '110.0 (100.0–120.0)', '-', '-', '-', '-', '-'] },
     { row: 'idle RSS after start, MB, the waypoint', want: ['idle RSS after start, MB, the waypoint', '-', '-', '95.5', '-', '-', '-', '-', '-'] },
     { row: 'lifetime peak', want: ['lifetime peak RSS (VmHWM) at the end of the run, MB, client / server side (/ waypoint)', '-', '300.0 / 310.0', 'same ztunnels / 130.0', '19.0 / 23.0', '-', '-', '-', '-'] },
   ];
   for (const c of cases) assert.deepEqual(row(c.row), c.want, c.row);
   assert.match(md, /\| waypoint <= 0\.25 CPU-s per 1,000 requests \(Istio's Envoy waypoint\) \| 0\.300 \| \*\*no\*\* \|/);
+  assert.match(md, /\| >= 3,000 new connections\/s through the ztunnel pair \| 1\.000\/s \(both ztunnels on one core; 210 \+ 180 CPU-microseconds per connection\) \| \*\*no\*\* \|/);
   assert.match(md, /the waypoint pod ran on node-1 \(/);
   assert.match(md, /counted 3,020 requests over the run, warm-up included; the load generators completed 3,000 on \(c\)/);
   // 3 MiB over 3,020 requests: 1,041.6 bytes each

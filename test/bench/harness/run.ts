@@ -52,6 +52,8 @@ export interface ProcessCost {
   cpuPer1000: number[];
   /** highest RSS sampled in the latency phase, MB, one value per round */
   peakRssMb: number[];
+  /** CPU microseconds per new connection in the connection-rate phase (wrk, `Connection: close`), one value per round */
+  cpuPerConnUs: number[];
 }
 
 export interface Results {
@@ -181,7 +183,7 @@ export async function runBench(options: RunOptions): Promise<Results> {
     const moved: Results['moved'] = perPath(() => ({ bytes: 0, requests: 0, failed: 0 }));
     const latency: Results['latency'] = perPath((): Latency[] => []);
     const watchedBy: Record<PathId, Array<{ name: string; pid: number }>> = { direct: [], ztunnel: ztunnels, waypoint: [...ztunnels, waypoint], haproxy: pair };
-    const costOf = (path: Exclude<PathId, 'direct'>): ProcessCost[] => watchedBy[path].map((p) => ({ name: p.name, cpuPer1000: [], peakRssMb: [] }));
+    const costOf = (path: Exclude<PathId, 'direct'>): ProcessCost[] => watchedBy[path].map((p) => ({ name: p.name, cpuPer1000: [], peakRssMb: [], cpuPerConnUs: [] }));
     const cost: Results['cost'] = { ztunnel: costOf('ztunnel'), waypoint: costOf('waypoint'), haproxy: costOf('haproxy') };
 
     // The waypoint is in path (c) only once the client ztunnel sends the Service to it and the
@@ -217,9 +219,11 @@ export async function runBench(options: RunOptions): Promise<Results> {
       bulk1: (p) => bulk(p, 1),
       bulk8: (p) => bulk(p, 8),
       connRate: async (p) => {
-        const r = await connectionRate(setups[p].http, setups[p].url, { seconds: options.seconds, connections: 8, cpu: gen });
+        // Each proxy's CPU per connection: a figure that does not depend on how the proxies share cores.
+        const { result: r, cpu } = await watch(watchedBy[p].map((w) => w.pid), () => connectionRate(setups[p].http, setups[p].url, { seconds: options.seconds, connections: 8, cpu: gen }));
         moved[p].requests += r.done;
         moved[p].failed += r.failed;
+        if (p !== 'direct') cost[p].forEach((c, i) => c.cpuPerConnUs.push(((cpu[i] ?? 0) / Math.max(1, r.done)) * 1e6));
         return r.perSecond;
       },
       rps1: (p) => rps(p, 1),
