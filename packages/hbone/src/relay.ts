@@ -83,17 +83,15 @@ export function relay(a: Duplex, b: Duplex, done: (result: RelayResult) => void)
     });
     stream.once('end', () => {
       self.readEnded = true;
-      // A socket's 'end' is a FIN (a reset arrives as 'error'). An HTTP/2 stream's readable side
-      // also ends on RST_STREAM, but node records the reset code before it ends the readable
-      // side, so a code other than NO_ERROR here is a reset: the close handler aborts the other
-      // side instead. The FIN is passed on in this same turn, right behind the data: a client
-      // that finds the FIN queued with the last bytes closes passively and keeps no TIME_WAIT
-      // port, which decides its new-connection rate (see test/bench/RESULTS.md).
-      if (isHttp2Stream(stream) && stream.rstCode !== undefined && stream.rstCode !== h2.NGHTTP2_NO_ERROR) return;
-      const to = other.stream;
-      if (to.destroyed || to.writableEnded) return;
-      other.weEnded = true;
-      to.end();
+      // A reset also ends an HTTP/2 stream's readable side before 'close' reports it: decide one
+      // turn later, when the close handler below has already aborted the other side.
+      setImmediate(() => {
+        const to = other.stream;
+        if (to.destroyed || to.writableEnded) return;
+        if (isHttp2Stream(stream) && stream.destroyed && !self.weEnded) return;
+        other.weEnded = true;
+        to.end();
+      });
     });
     stream.once('close', () => {
       if (!cleanlyClosed(self)) {
