@@ -101,7 +101,10 @@ interface SessionEntry {
 }
 
 export function poolKeyString(key: PoolKey): string {
-  return `${key.sourceIdentity}|${[...key.destinationIdentities].sort().join(',')}|${key.sourceIp}|${key.destinationIp}`;
+  const ids = key.destinationIdentities;
+  // One identity (a pod without service SANs) is the common case: no copy and sort per connect.
+  const destinations = ids.length === 1 ? ids[0] : [...ids].sort().join(',');
+  return `${key.sourceIdentity}|${destinations}|${key.sourceIp}|${key.destinationIp}`;
 }
 
 function tlsCode(error: unknown): boolean {
@@ -157,20 +160,27 @@ export class HbonePool {
         this.#release(entry);
       }
     };
-    let timer: NodeJS.Timeout | undefined;
     let stream: ClientHttp2Stream | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(hboneError(CODES.timeout, `HBONE connect to ${options.authority} via ${options.key.destinationIp} did not complete within ${timeoutMs}ms`));
-      }, timeoutMs);
-    });
+    // One timer bounds the whole call; whichever wait is pending when it fires is rejected.
+    let onTimeout: ((error: Error) => void) | undefined;
+    const timer = setTimeout(() => {
+      onTimeout?.(hboneError(CODES.timeout, `HBONE connect to ${options.authority} via ${options.key.destinationIp} did not complete within ${timeoutMs}ms`));
+    }, timeoutMs);
     try {
-      const session = await Promise.race([entry.ready, timeout]);
+      // A ready session takes the stream at once: no promise hop per connection.
+      const session =
+        entry.state === 'ready' && entry.session && !entry.session.destroyed
+          ? entry.session
+          : await new Promise<ClientHttp2Session>((resolve, reject) => {
+              onTimeout = reject;
+              entry.ready.then(resolve, reject);
+            });
       stream = session.request(headers, { endStream: false });
       stream.on('error', () => {});
       stream.once('close', release);
       const opened = stream;
-      const response = new Promise<IncomingHttpHeaders>((resolve, reject) => {
+      const responseHeaders = await new Promise<IncomingHttpHeaders>((resolve, reject) => {
+        onTimeout = reject;
         const onClose = (): void => {
           reject(hboneError(CODES.stream, `the HBONE stream to ${options.authority} closed before a response (RST_STREAM code ${opened.rstCode ?? 'none'})`));
         };
@@ -184,7 +194,6 @@ export class HbonePool {
           resolve(h);
         });
       });
-      const responseHeaders = await Promise.race([response, timeout]);
       const status = Number(responseHeaders[':status']);
       if (status !== 200) {
         opened.close(h2.NGHTTP2_CANCEL);

@@ -48,6 +48,24 @@ export function sourceWorkload(ctx: ProxyContext, pod: PodInfo): Workload {
   };
 }
 
+/** The source's baggage header, built once per Workload object (xDS replaces the object when it changes). */
+const baggageCache = new WeakMap<Workload, string>();
+function baggageOf(source: Workload): string {
+  let baggage = baggageCache.get(source);
+  if (baggage === undefined) {
+    baggage = buildBaggage({
+      ...(source.clusterId ? { clusterName: source.clusterId } : {}),
+      namespace: source.namespace,
+      workloadType: (['deployment', 'cronjob', 'job'].includes(source.workloadType) ? source.workloadType : 'pod') as 'pod',
+      workloadName: source.workloadName,
+      serviceName: source.canonicalName,
+      serviceVersion: source.canonicalRevision,
+    });
+    baggageCache.set(source, baggage);
+  }
+  return baggage;
+}
+
 export function handleOutbound(ctx: ProxyContext, pod: PodInfo, app: Socket): void {
   app.on('error', () => undefined);
   let original: { address: string; port: number };
@@ -111,14 +129,7 @@ export function handleOutbound(ctx: ProxyContext, pod: PodInfo, app: Socket): vo
           headers: {
             forwarded: buildForwarded({ forIp: app.remoteAddress ?? podIp, ...(app.remotePort ? { forPort: app.remotePort } : {}), ...(service ? { host: service.hostname } : {}) }),
             traceparent: newTraceparent(),
-            baggage: buildBaggage({
-              ...(source.clusterId ? { clusterName: source.clusterId } : {}),
-              namespace: source.namespace,
-              workloadType: (['deployment', 'cronjob', 'job'].includes(source.workloadType) ? source.workloadType : 'pod') as 'pod',
-              workloadName: source.workloadName,
-              serviceName: source.canonicalName,
-              serviceVersion: source.canonicalRevision,
-            }),
+            baggage: baggageOf(source),
           },
           timeoutMs: 10_000,
         });
