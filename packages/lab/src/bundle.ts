@@ -2,13 +2,18 @@
 // one bundled ES module each, built by esbuild from their .ts entry points when the lab comes up
 // (ADR 0008): a process that loads one JavaScript file skips Node's type stripping and the module
 // graph of a few hundred files, about 35 MB of resident memory per process at idle.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Message, Plugin } from 'esbuild';
 import { AmbitError } from '@ambit/core';
 import type { LabNames } from './names.ts';
+
+const execFileAsync = promisify(execFile);
 
 /** The entry points, as the apps' own main modules (never imported by the lab, only bundled). */
 const ENTRY_POINTS = {
@@ -44,6 +49,21 @@ const SOURCE_LOCATION: Record<string, string> = {
   __dirname: '__ambit_source_dirname',
 };
 
+/**
+ * A module `x.ts` with a sibling `x.generate.ts` is replaced in the bundle by what that program
+ * prints, run now with this runtime: work a module would otherwise do at every start-up is done
+ * once per bundle, from the sources of that moment (today: @ambit/xds-types' descriptor.ts, the
+ * base .proto files already parsed). Run as .ts, `x.ts` itself is used.
+ */
+async function generated(generator: string): Promise<string> {
+  try {
+    return (await execFileAsync(process.execPath, [generator], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).stdout;
+  } catch (cause) {
+    const stderr = (cause as { stderr?: string }).stderr?.trim().split('\n').slice(0, 5).join(' | ');
+    throw new Error(`${generator} failed: ${stderr || (cause as Error).message}`, { cause });
+  }
+}
+
 /** A leading shebang and "use strict" prologue stay first, or the module would lose strict mode. */
 const PROLOGUE = /^(#![^\n]*\n)?((?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n]*\n)*(['"])use strict\3;?)?/;
 
@@ -51,6 +71,8 @@ const sourceLocation: Plugin = {
   name: 'ambit-source-location',
   setup(build) {
     build.onLoad({ filter: /\.(?:[cm]?js|[cm]?ts)$/ }, async (args) => {
+      const generator = args.path.replace(/\.ts$/, '.generate.ts');
+      if (generator !== args.path && existsSync(generator)) return { contents: await generated(generator), loader: 'js' };
       const text = await readFile(args.path, 'utf8');
       const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
       if (!text.includes('import.meta') && !text.includes('__dirname') && !text.includes('__filename')) return { contents: text, loader };

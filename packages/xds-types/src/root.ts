@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
 import { AmbitError } from '@ambit/core';
+import { BASE_DESCRIPTOR, type BaseDescriptor } from './descriptor.ts';
 import { BASE_PROTO_FILES, ENVOY_PROXY_PROTO_FILES, INCLUDE_DIRS } from './paths.ts';
 
 let loaded: protobuf.Root | undefined;
@@ -33,13 +34,50 @@ function loadInto(root: protobuf.Root, files: readonly string[]): void {
   }
 }
 
-/** The Root with at least the base files loaded. */
-function baseRoot(): protobuf.Root {
-  if (loaded) return loaded;
+function newRoot(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = resolveImport;
-  loadInto(root, BASE_PROTO_FILES);
+  return root;
+}
+
+/** The Root with at least the base files loaded: from the bundle's descriptor if it has one. */
+function baseRoot(): protobuf.Root {
+  if (loaded) return loaded;
+  let root: protobuf.Root;
+  if (BASE_DESCRIPTOR) {
+    root = rootFromDescriptor(BASE_DESCRIPTOR);
+  } else {
+    root = newRoot();
+    loadInto(root, BASE_PROTO_FILES);
+  }
   loaded = root;
+  return root;
+}
+
+/** A Root holding a descriptor's types, to which more .proto files can still be loaded. */
+export function rootFromDescriptor(descriptor: BaseDescriptor): protobuf.Root {
+  const root = newRoot();
+  try {
+    protobuf.Root.fromJSON(descriptor.json, root);
+    // Loading the Envoy proxy files later skips what the descriptor already holds.
+    root.files.push(...descriptor.files);
+    root.resolveAll();
+  } catch (cause) {
+    throw new AmbitError('AMBIT_XDS_PROTO_LOAD', `cannot load the bundled proto descriptor: ${(cause as Error).message}`, { cause });
+  }
+  return root;
+}
+
+/** The base files parsed into a fresh Root, as JSON (descriptor.generate.ts prints it for bundles). */
+export function parseBaseDescriptor(): BaseDescriptor {
+  const root = parseBaseRoot();
+  return { files: [...root.files], json: root.toJSON() };
+}
+
+/** The base files parsed into a fresh Root (what a process run as .ts starts from). */
+export function parseBaseRoot(): protobuf.Root {
+  const root = newRoot();
+  loadInto(root, BASE_PROTO_FILES);
   return root;
 }
 
