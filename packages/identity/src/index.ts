@@ -1,7 +1,9 @@
-// The ztunnel's identity layer: CA client, per-identity certificate lifecycle, CA channel credentials.
+// The proxies' identity layer (ztunnel, waypoint): CA client and connection across root rotations,
+// per-identity certificate lifecycle, CA channel credentials, mesh trust.
 export type { WorkloadCertificate, CertificateSource } from './workload-certificate.ts';
 export { halfLife } from './workload-certificate.ts';
 export { CaClient, DEFAULT_CA_TIMEOUT_MS, type CaClientOptions } from './ca-client.ts';
+export { CaConnection, type CaConnectionOptions } from './ca-connection.ts';
 export { caChannelCredentials, uriSans, ISTIOD_HOST, type CaChannel, type CaChannelOptions } from './ca-credentials.ts';
 export {
   CertificateManager,

@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { closeServer, errorMessage, serveHttp, silentLogger, watchFileContent, type FileContentWatch, type Logger } from '@ambit/core';
 import { createHboneServer, HbonePool, type HboneServer } from '@ambit/hbone';
-import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials, parseTrustBundle } from '@ambit/identity';
+import { CaConnection, CertificateManager, MeshTrust, parseTrustBundle } from '@ambit/identity';
 import { istioIdentity } from '@ambit/spiffe';
 import { DeltaXdsClient } from '@ambit/xds-client';
 import type { ExecuteRequest } from './contracts.ts';
@@ -40,8 +40,7 @@ export class Waypoint {
   readonly #logger: Logger;
   readonly #trust: MeshTrust;
   readonly #initialRoots: string;
-  #caClient: CaClient;
-  readonly #retiredCaClients = new Set<CaClient>();
+  readonly #ca: CaConnection;
   readonly #certificates: CertificateManager;
   readonly #xds: DeltaXdsClient;
   readonly #config: WaypointConfig;
@@ -63,9 +62,10 @@ export class Waypoint {
     const roots = readFileSync(settings.rootCa, 'utf8');
     this.#initialRoots = roots;
     this.#trust = new MeshTrust(parseTrustBundle(roots, logger));
-    const channel = caChannelCredentials(roots, { trustDomain: settings.trustDomain });
-    this.#caClient = this.#newCaClient(channel);
-    this.#certificates = new CertificateManager({ client: { request: (identity, ttl) => this.#caClient.request(identity, ttl) }, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
+    // The CA checks that a node credential asks only for identities of pods on its node.
+    this.#ca = new CaConnection(roots, { address: settings.caAddress, trustDomain: settings.trustDomain, token: () => this.#token(), nodeIdentity: istioIdentity(settings.trustDomain, 'istio-system', 'ztunnel') });
+    const channel = this.#ca.channel;
+    this.#certificates = new CertificateManager({ client: this.#ca, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
     this.#xds = new DeltaXdsClient({
       address: settings.xdsAddress,
       credentials: channel.credentials,
@@ -119,17 +119,6 @@ export class Waypoint {
 
   #token(): string {
     return readFileSync(this.#settings.tokenFile, 'utf8').trim();
-  }
-
-  #newCaClient(channel: ReturnType<typeof caChannelCredentials>): CaClient {
-    return new CaClient({
-      address: this.#settings.caAddress,
-      credentials: channel.credentials,
-      channelOptions: channel.channelOptions,
-      token: () => this.#token(),
-      // The CA checks that a node credential asks only for identities of pods on its node.
-      nodeIdentity: istioIdentity(this.#settings.trustDomain, 'istio-system', 'ztunnel'),
-    });
   }
 
   #credentials(): ReturnType<MeshTrust['credentials']> | undefined {
@@ -206,15 +195,7 @@ export class Waypoint {
     if (bundle === undefined) return;
     this.#trust.setBundle(bundle);
     this.#refreshServerCredentials();
-    const channel = caChannelCredentials(text, { trustDomain: this.#settings.trustDomain });
-    const old = this.#caClient;
-    this.#caClient = this.#newCaClient(channel);
-    this.#retiredCaClients.add(old);
-    setTimeout(() => {
-      this.#retiredCaClients.delete(old);
-      old.close();
-    }, DEFAULT_CA_TIMEOUT_MS + 1000).unref();
-    this.#xds.setCredentials(channel.credentials);
+    this.#xds.setCredentials(this.#ca.setRoots(text).credentials);
     this.#certificates.refreshAll();
     this.#logger.info({ roots: this.#trust.fingerprints() }, 'trust bundle changed: new roots for new connections, certificate renewing');
   }
@@ -252,7 +233,6 @@ export class Waypoint {
     await this.#pool.close();
     this.#config.close();
     this.#certificates.close();
-    this.#caClient.close();
-    for (const old of this.#retiredCaClients) old.close();
+    this.#ca.close();
   }
 }

@@ -15,7 +15,7 @@ import { HbonePool } from '@ambit/hbone';
 import { istioIdentity } from '@ambit/spiffe';
 import { addressFromProto, type AddressEntry } from './state/convert.ts';
 import { ProxyState } from './state/store.ts';
-import { CaClient, CertificateManager, DEFAULT_CA_TIMEOUT_MS, MeshTrust, caChannelCredentials, parseTrustBundle } from '@ambit/identity';
+import { CaConnection, CertificateManager, MeshTrust, parseTrustBundle } from '@ambit/identity';
 import { HandoffClient, type HandoffPod } from './handoff/index.ts';
 import { TcpMetrics } from './proxy/metrics.ts';
 import { LiveConnections } from './proxy/live-connections.ts';
@@ -35,9 +35,7 @@ export class Ztunnel {
   private readonly live = new LiveConnections();
   private readonly pods = new Map<string, PodProxy>();
   private readonly certificates: CertificateManager;
-  private caClient: CaClient;
-  /** CA clients replaced after a trust bundle change, closed once their calls had time to end. */
-  private readonly retiredCaClients = new Set<CaClient>();
+  private readonly ca: CaConnection;
   private readonly trust: MeshTrust;
   private trustWatch: FileContentWatch | undefined;
   private readonly initialRoots: string;
@@ -59,10 +57,10 @@ export class Ztunnel {
     const roots = readFileSync(settings.rootCa, 'utf8');
     this.initialRoots = roots;
     this.trust = new MeshTrust(parseTrustBundle(roots, logger));
-    const channel = caChannelCredentials(roots, { trustDomain: settings.trustDomain });
-    this.caClient = this.newCaClient(channel);
+    this.ca = new CaConnection(roots, { address: settings.caAddress, trustDomain: settings.trustDomain, token: () => this.token(), nodeIdentity: istioIdentity(settings.trustDomain, 'istio-system', 'ztunnel') });
+    const channel = this.ca.channel;
     // Requests go to whichever CA client is current (it is replaced when the trust bundle changes).
-    this.certificates = new CertificateManager({ client: { request: (identity, ttl) => this.caClient.request(identity, ttl) }, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
+    this.certificates = new CertificateManager({ client: this.ca, logger: logger.child({ scope: 'certificates' }), registry: this.registry });
     this.pool = new HbonePool({ logger: logger.child({ scope: 'pool' }) });
     this.networkPolicy = new NetworkPolicyGuard(logger.child({ scope: 'netpol' }));
     const access = accessLogOn(2, settings.logFormat, { component: 'ztunnel', node: settings.nodeName, target: 'access' });
@@ -136,16 +134,6 @@ export class Ztunnel {
     return readFileSync(this.settings.tokenFile, 'utf8').trim();
   }
 
-  private newCaClient(channel: ReturnType<typeof caChannelCredentials>): CaClient {
-    return new CaClient({
-      address: this.settings.caAddress,
-      credentials: channel.credentials,
-      channelOptions: channel.channelOptions,
-      token: () => this.token(),
-      nodeIdentity: istioIdentity(this.settings.trustDomain, 'istio-system', 'ztunnel'),
-    });
-  }
-
   /**
    * ROOT_CA changed (a root rotation step, docs/adr/0004): HBONE servers and new pooled sessions
    * verify peers against the new roots too, new CA and xDS connections trust them, and every
@@ -158,15 +146,7 @@ export class Ztunnel {
     const before = this.trust.fingerprints();
     this.trust.setBundle(bundle);
     for (const proxy of this.pods.values()) proxy.refreshCredentials();
-    const channel = caChannelCredentials(text, { trustDomain: this.settings.trustDomain });
-    const old = this.caClient;
-    this.caClient = this.newCaClient(channel);
-    this.retiredCaClients.add(old);
-    setTimeout(() => {
-      this.retiredCaClients.delete(old);
-      old.close();
-    }, DEFAULT_CA_TIMEOUT_MS + 1000).unref();
-    this.xds.setCredentials(channel.credentials);
+    this.xds.setCredentials(this.ca.setRoots(text).credentials);
     const renewing = this.certificates.refreshAll();
     this.logger.info({ before, roots: this.trust.fingerprints(), renewing }, 'trust bundle changed: new roots for new connections, certificates renewing');
   }
@@ -259,9 +239,7 @@ export class Ztunnel {
     await this.xds.close();
     await this.pool.close();
     this.certificates.close();
-    this.caClient.close();
-    for (const old of this.retiredCaClients) old.close();
-    this.retiredCaClients.clear();
+    this.ca.close();
     this.accessLog.flush();
   }
 }
