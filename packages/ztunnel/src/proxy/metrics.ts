@@ -74,8 +74,12 @@ export class TcpMetrics {
 
   /** The series of a label set. Label values come from xDS and identities, so the set of keys stays bounded. */
   series(labels: TrafficLabels): TcpSeries {
+    // Length-prefixed values: no value, whatever it holds, can run into the next one.
     let key = '';
-    for (const name of TRAFFIC_LABELS) key += `${labels[name]}\n`;
+    for (const name of TRAFFIC_LABELS) {
+      const value = labels[name];
+      key += `${value.length}:${value}`;
+    }
     let found = this.#byLabels.get(key);
     if (!found) {
       found = new TcpSeries(this.#families, labels);
