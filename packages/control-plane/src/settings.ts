@@ -1,6 +1,6 @@
 // The control plane's configuration, from environment variables with Istio's names where the
 // meaning is the same, declared once with their defaults.
-import { AmbitError } from '@ambit/core';
+import { AmbitError, envSettings } from '@ambit/core';
 import { DEFAULT_MESH, type MeshSettings } from './model/mesh.ts';
 
 export interface ControlPlaneSettings {
@@ -23,16 +23,6 @@ export interface ControlPlaneSettings {
   logFormat: 'json' | 'text';
 }
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new AmbitError('AMBIT_CP_BAD_SETTING', `${name}=${text} is not a port number (1-65535)`);
-  }
-  return value;
-}
-
 function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
@@ -42,6 +32,7 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number
 }
 
 export function readSettings(env: NodeJS.ProcessEnv): ControlPlaneSettings {
+  const { port } = envSettings(env, 'AMBIT_CP_BAD_SETTING');
   const configDir = env['CONFIG_DIR'];
   if (!configDir) throw new AmbitError('AMBIT_CP_BAD_SETTING', 'CONFIG_DIR is required: the directory of YAML files to serve');
   return {
@@ -55,9 +46,9 @@ export function readSettings(env: NodeJS.ProcessEnv): ControlPlaneSettings {
     caDir: env['CA_DIR'] || `${configDir}/../ca`,
     nodeCredentials: env['NODE_CREDENTIALS'] ?? '',
     listenHost: env['LISTEN_HOST'] || '0.0.0.0',
-    plaintextPort: port(env, 'XDS_PLAINTEXT_PORT', 15010),
-    tlsPort: port(env, 'XDS_TLS_PORT', 15012),
-    monitoringPort: port(env, 'MONITORING_PORT', 15014),
+    plaintextPort: port('XDS_PLAINTEXT_PORT', 15010),
+    tlsPort: port('XDS_TLS_PORT', 15012),
+    monitoringPort: port('MONITORING_PORT', 15014),
     serverAddresses: (env['SERVER_ADDRESSES'] ?? '').split(',').filter(Boolean),
     workloadCertTtlSeconds: seconds(env, 'DEFAULT_WORKLOAD_CERT_TTL', 24 * 3600),
     maxWorkloadCertTtlSeconds: seconds(env, 'MAX_WORKLOAD_CERT_TTL', 90 * 24 * 3600),

@@ -9,3 +9,4 @@ export { watchFileContent, type FileContentWatch, type FileContentWatchOptions }
 export { serveHttp, closeServer, type EndpointReply, type EndpointRoute } from './http-endpoint.ts';
 export { LineWriter, JsonLineLogger, accessLogOn, MAX_PENDING_BYTES, type WriteSync } from './access-log.ts';
 export { CounterFamily, HistogramFamily, HistogramSeries, type CounterSeries } from './metric-series.ts';
+export { envSettings, type EnvSettings } from './env-settings.ts';

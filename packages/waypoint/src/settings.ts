@@ -1,6 +1,7 @@
 // The waypoint's configuration, from the environment the deployment gives its container (ADR 0007
 // "Waypoint settings"), Istio's names where they exist, declared once with defaults.
-import { WAYPOINT_CODES, waypointError } from './errors.ts';
+import { envSettings } from '@ambit/core';
+import { WAYPOINT_CODES } from './errors.ts';
 
 export interface WaypointSettings {
   nodeName: string;
@@ -31,50 +32,30 @@ export interface WaypointSettings {
   accessLog: 'json' | 'off';
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw waypointError(WAYPOINT_CODES.badSetting, `${name} is required`, { hint: 'the waypoint Deployment sets it (ADR 0007)' });
-  return value;
-}
-
-function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
-  const text = env[name];
-  if (!text) return fallback;
-  if (!(values as readonly string[]).includes(text)) throw waypointError(WAYPOINT_CODES.badSetting, `${name}=${text} is not one of ${values.join(', ')}`);
-  return text as T;
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const text = env[name];
-  if (!text) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw waypointError(WAYPOINT_CODES.badSetting, `${name}=${text} is not an integer in [${min}, ${max}]`);
-  return value;
-}
-
 export function readSettings(env: NodeJS.ProcessEnv): WaypointSettings {
-  const xdsAddress = required(env, 'XDS_ADDRESS');
-  const podIp = required(env, 'POD_IP');
+  const { required, integer, oneOf } = envSettings(env, WAYPOINT_CODES.badSetting, { requiredHint: 'the waypoint Deployment sets it (ADR 0007)' });
+  const xdsAddress = required('XDS_ADDRESS');
+  const podIp = required('POD_IP');
   return {
-    nodeName: required(env, 'NODE_NAME'),
-    podName: required(env, 'POD_NAME'),
-    podNamespace: required(env, 'POD_NAMESPACE'),
+    nodeName: required('NODE_NAME'),
+    podName: required('POD_NAME'),
+    podNamespace: required('POD_NAMESPACE'),
     podIp,
-    serviceAccount: required(env, 'SERVICE_ACCOUNT'),
-    gatewayName: required(env, 'GATEWAY_NAME'),
+    serviceAccount: required('SERVICE_ACCOUNT'),
+    gatewayName: required('GATEWAY_NAME'),
     xdsAddress,
     caAddress: env['CA_ADDRESS'] || xdsAddress,
-    rootCa: required(env, 'ROOT_CA'),
-    tokenFile: required(env, 'TOKEN_FILE'),
+    rootCa: required('ROOT_CA'),
+    tokenFile: required('TOKEN_FILE'),
     trustDomain: env['TRUST_DOMAIN'] || 'cluster.local',
     clusterId: env['CLUSTER_ID'] || 'Kubernetes',
-    hbonePort: integer(env, 'HBONE_PORT', 15008, 1, 65535),
-    adminPort: integer(env, 'ADMIN_PORT', 15000, 1, 65535),
-    metricsPort: integer(env, 'METRICS_PORT', 15020, 1, 65535),
-    readinessPort: integer(env, 'READINESS_PORT', 15021, 1, 65535),
+    hbonePort: integer('HBONE_PORT', 15008, 1, 65535),
+    adminPort: integer('ADMIN_PORT', 15000, 1, 65535),
+    metricsPort: integer('METRICS_PORT', 15020, 1, 65535),
+    readinessPort: integer('READINESS_PORT', 15021, 1, 65535),
     listenHost: env['LISTEN_HOST'] || '0.0.0.0',
-    drainMs: integer(env, 'DRAIN_MS', 5000, 0, 600_000),
+    drainMs: integer('DRAIN_MS', 5000, 0, 600_000),
     logFormat: env['LOG_FORMAT'] === 'json' ? 'json' : 'text',
-    accessLog: oneOf(env, 'ACCESS_LOG', ['json', 'off'], 'json'),
+    accessLog: oneOf('ACCESS_LOG', ['json', 'off'], 'json'),
   };
 }
