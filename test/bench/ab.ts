@@ -12,6 +12,7 @@ import { ambitJson } from '../e2e/helpers.ts';
 import { benchLab, startLab, stopLab, type BenchLab, type Status } from './harness/lab.ts';
 import { IPERF_PORT, ORIGIN_PORT, writeOriginConfig } from './harness/peer.ts';
 import { pinProcess, runIn, usage } from './harness/proc.ts';
+import { allowTimeWaitReuse } from './harness/run.ts';
 import { connectionRate, iperf3, latencyAtRate, requestRate, type Target } from './harness/tools.ts';
 
 const LAB = 'ab';
@@ -30,7 +31,7 @@ async function up(): Promise<void> {
   const origin = await runIn(lab.netns('mesh', 'server'), 'haproxy', ['-D', '-p', `${DIR}/origin.pid`, '-f', config], { cpu: GENERATOR_CPU, timeoutMs: 10_000 });
   if (origin.code !== 0) throw new Error(`origin haproxy did not start: ${origin.stderr}`);
   // As mesh.ts does: wrk would otherwise fill its ephemeral ports with TIME_WAIT (see RESULTS.md).
-  await runIn(lab.netns('mesh', 'client'), 'sysctl', ['-q', '-w', 'net.ipv4.tcp_tw_reuse=1'], { timeoutMs: 5000 });
+  await allowTimeWaitReuse(lab, (line) => console.log(line));
   console.log(`lab ${LAB} up; origin on ${lab.serverIp('mesh')}:${ORIGIN_PORT}`);
 }
 

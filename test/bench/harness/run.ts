@@ -123,7 +123,7 @@ const rotate = <T>(items: readonly T[], by: number): T[] => items.map((_, i) => 
  * proxied path. The direct path never hits it (the origin sends its FIN with the data). With reuse,
  * a TIME_WAIT port is taken again when TCP timestamps show it is safe.
  */
-async function allowTimeWaitReuse(lab: BenchLab, log: (line: string) => void): Promise<void> {
+export async function allowTimeWaitReuse(lab: BenchLab, log: (line: string) => void): Promise<void> {
   for (const ns of ['direct', 'mesh', 'l7'] as const) {
     const result = await runIn(lab.netns(ns, 'client'), 'sysctl', ['-w', 'net.ipv4.tcp_tw_reuse=1'], { timeoutMs: 5000 });
     if (result.code !== 0) throw new Error(`sysctl net.ipv4.tcp_tw_reuse=1 in ${lab.netns(ns, 'client')} failed (exit ${result.code}): ${result.stderr.trim()}`);
