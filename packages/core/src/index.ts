@@ -8,5 +8,5 @@ export { issueNodeCredentials, hashToken, type IssuedNodeCredentials } from './n
 export { watchFileContent, type FileContentWatch, type FileContentWatchOptions } from './file-watch.ts';
 export { serveHttp, closeServer, type EndpointReply, type EndpointRoute } from './http-endpoint.ts';
 export { LineWriter, JsonLineLogger, accessLogOn, MAX_PENDING_BYTES, type WriteSync } from './access-log.ts';
-export { CounterFamily, HistogramFamily, HistogramSeries, type CounterSeries } from './metric-series.ts';
+export { CounterFamily, HistogramFamily, HistogramSeries, LabeledCounters, LabelSetCounters, type CounterSeries } from './metric-series.ts';
 export { envSettings, type EnvSettings } from './env-settings.ts';

@@ -123,3 +123,54 @@ export class HistogramFamily extends Family<HistogramSeries> {
     return Promise.resolve({ name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values });
   }
 }
+
+/** The counters of one label set in a LabeledCounters, each series made when first moved (a counter never moved is not exposed). */
+export class LabelSetCounters<C extends string> {
+  readonly #families: Readonly<Record<C, CounterFamily>>;
+  readonly #labels: Labels;
+  readonly #series: Partial<Record<C, CounterSeries>> = {};
+
+  constructor(families: Readonly<Record<C, CounterFamily>>, labels: Labels) {
+    this.#families = families;
+    this.#labels = labels;
+  }
+
+  inc(counter: C, value = 1): void {
+    const series = (this.#series[counter] ??= this.#families[counter].create(this.#labels));
+    series.value += value;
+  }
+}
+
+/**
+ * Several counters over the same label names (Istio's istio_tcp_* family), kept per label set: an
+ * event finds its label set by one string key instead of prom-client hashing every label per
+ * counter. Label values must come from bounded sources (xDS, identities), never from requests.
+ */
+export class LabeledCounters<C extends string, L extends string> {
+  readonly #families: Readonly<Record<C, CounterFamily>>;
+  readonly #labelNames: readonly L[];
+  readonly #byKey = new Map<string, LabelSetCounters<C>>();
+
+  constructor(registry: Registry, counters: Readonly<Record<C, { name: string; help: string }>>, labelNames: readonly L[]) {
+    const families = {} as Record<C, CounterFamily>;
+    for (const counter of Object.keys(counters) as C[]) families[counter] = new CounterFamily(registry, counters[counter].name, counters[counter].help);
+    this.#families = families;
+    this.#labelNames = labelNames;
+  }
+
+  /** The counters of a label set. */
+  series(labels: Readonly<Record<L, string>>): LabelSetCounters<C> {
+    // Length-prefixed values: no value, whatever it holds, can run into the next one.
+    let key = '';
+    for (const name of this.#labelNames) {
+      const value = labels[name];
+      key += `${value.length}:${value}`;
+    }
+    let found = this.#byKey.get(key);
+    if (!found) {
+      found = new LabelSetCounters(this.#families, labels);
+      this.#byKey.set(key, found);
+    }
+    return found;
+  }
+}

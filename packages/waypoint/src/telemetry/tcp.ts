@@ -1,7 +1,7 @@
 // Istio's TCP metrics and one access log line per connection for tcp_proxy chains, written when
 // the HBONE stream closes (the HBONE server counts the bytes both ways).
-import type { Logger } from '@ambit/core';
-import { Counter, type Registry } from 'prom-client';
+import { LabeledCounters, type Logger } from '@ambit/core';
+import type { Registry } from 'prom-client';
 import { serviceLabels, spiffeNamespace } from './labels.ts';
 
 const LABELS = [
@@ -32,18 +32,20 @@ export interface TcpConnection {
 }
 
 export class TcpTelemetry {
-  readonly #opened: Counter<Label>;
-  readonly #closed: Counter<Label>;
-  readonly #sent: Counter<Label>;
-  readonly #received: Counter<Label>;
+  readonly #counters: LabeledCounters<'opened' | 'closed' | 'sent' | 'received', Label>;
   readonly #log: Logger;
 
   constructor(registry: Registry, accessLog: Logger) {
-    const registers = [registry];
-    this.#opened = new Counter({ name: 'istio_tcp_connections_opened_total', help: 'TCP connections opened through this waypoint', labelNames: LABELS, registers });
-    this.#closed = new Counter({ name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed through this waypoint', labelNames: LABELS, registers });
-    this.#sent = new Counter({ name: 'istio_tcp_sent_bytes_total', help: 'Bytes sent to the client on TCP connections', labelNames: LABELS, registers });
-    this.#received = new Counter({ name: 'istio_tcp_received_bytes_total', help: 'Bytes received from the client on TCP connections', labelNames: LABELS, registers });
+    this.#counters = new LabeledCounters(
+      registry,
+      {
+        opened: { name: 'istio_tcp_connections_opened_total', help: 'TCP connections opened through this waypoint' },
+        closed: { name: 'istio_tcp_connections_closed_total', help: 'TCP connections closed through this waypoint' },
+        sent: { name: 'istio_tcp_sent_bytes_total', help: 'Bytes sent to the client on TCP connections' },
+        received: { name: 'istio_tcp_received_bytes_total', help: 'Bytes received from the client on TCP connections' },
+      },
+      LABELS,
+    );
     this.#log = accessLog;
   }
 
@@ -66,14 +68,14 @@ export class TcpTelemetry {
   }
 
   opened(c: TcpConnection): void {
-    this.#opened.inc(this.#labels(c, '-'));
+    this.#counters.series(this.#labels(c, '-')).inc('opened');
   }
 
   closed(c: TcpConnection, result: { bytesFromClient: number; bytesToClient: number; durationMs: number; error: Error | undefined }): void {
-    const labels = this.#labels(c, '-');
-    this.#closed.inc(labels);
-    this.#received.inc(labels, result.bytesFromClient);
-    this.#sent.inc(labels, result.bytesToClient);
+    const series = this.#counters.series(this.#labels(c, '-'));
+    series.inc('closed');
+    series.inc('received', result.bytesFromClient);
+    series.inc('sent', result.bytesToClient);
     this.#log.info(
       {
         start_time: c.startTime.toISOString(),
